@@ -1,0 +1,381 @@
+"""Command line: `latentlab` opens the app; sub-commands train, inspect, evaluate and sample models.
+
+Heavy modules (torch, Qt) are imported inside the command that needs them, so `latentlab info`
+answers without loading torch and the app starts without it. Every error is one line on stderr
+and a non-zero exit; `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from .core.errors import LatentlabError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CANCELLED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    try:
+        return COMMANDS[command](args)
+    except LatentlabError as exc:
+        if args.debug:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"latentlab: error: {first}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("latentlab: interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"latentlab: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .core.config import PRESETS
+
+    parser = argparse.ArgumentParser(
+        prog="latentlab",
+        description="Explore the latent space of a variational autoencoder trained on MNIST.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument(
+        "--model", dest="top_model", metavar="FILE", help="model to open in the app"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("--model", metavar="FILE", help="model to open instead of the bundled one")
+
+    train = sub.add_parser("train", help="train a model and save it")
+    train.add_argument("--preset", default="seed-cvae", choices=sorted(PRESETS))
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--latent-dim", type=int)
+    train.add_argument("--kl-weight", type=float, help="beta: weight of the KL term")
+    train.add_argument("--likelihood", choices=["gaussian", "bernoulli"])
+    train.add_argument("--seed", type=int)
+    train.add_argument("--dataset", help="mnist or fashion-mnist")
+    _add_data_dir(train)
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    train.add_argument("--no-download", action="store_true", help="never download the data")
+    train.add_argument("--out", required=True, metavar="FILE.safetensors")
+
+    info = sub.add_parser("info", help="validate a model file and show what it holds")
+    info.add_argument("file")
+    info.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    ev = sub.add_parser("eval", help="recompute a model's test metrics from the data")
+    ev.add_argument("file")
+    _add_data_dir(ev)
+    ev.add_argument("--device", default="auto")
+    ev.add_argument("--json", action="store_true")
+
+    sample = sub.add_parser("sample", help="rows of random styles, one column per class")
+    sample.add_argument("file")
+    sample.add_argument("--out", required=True, help=".png (image grid) or .npy (float32 array)")
+    sample.add_argument("--rows", type=int, default=8)
+    sample.add_argument("--seed", type=int, default=0)
+
+    data = sub.add_parser("data", help="download or verify a dataset")
+    data.add_argument("action", choices=["fetch", "verify"])
+    data.add_argument("--dataset", default="mnist")
+    _add_data_dir(data)
+
+    sub.add_parser("presets", help="list the training presets")
+    return parser
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="folder with the IDX files (or set LATENTLAB_DATA_DIR)"
+    )
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .gui.app import run
+
+    return run(model_path=getattr(args, "model", None) or args.top_model)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .core.checkpoint import save_model
+    from .core.config import get_preset
+    from .core.datasets import load_dataset
+    from .core.events import BatchProgress, Cancelled, EpochEnd, Failed, Finished, Started
+    from .core.training import train
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise LatentlabError(f"{out}: the folder {out.parent} does not exist")
+    changes = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.lr,
+        "latent_dim": args.latent_dim,
+        "kl_weight": args.kl_weight,
+        "likelihood": args.likelihood,
+        "seed": args.seed,
+        "dataset": args.dataset,
+    }
+    config = get_preset(args.preset).config.replace(
+        **{k: v for k, v in changes.items() if v is not None}
+    )
+    dataset = load_dataset(
+        config.dataset,
+        args.data_dir,
+        download=not args.no_download,
+        progress=_download_progress(sys.stderr),
+    )
+    config = config.replace(num_classes=len(dataset.class_names))
+    cancel = threading.Event()
+    bar = ProgressBar(sys.stderr)
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        for event in train(config, dataset, device=args.device, cancel=cancel):
+            if isinstance(event, Started):
+                print(
+                    f"training {args.preset} on {config.dataset} ({event.train_size} images) "
+                    f"on {event.device}: {event.epochs} epochs of {event.batches_per_epoch} batches",
+                    file=sys.stderr,
+                )
+            elif isinstance(event, BatchProgress):
+                bar.update(event)
+            elif isinstance(event, EpochEnd):
+                bar.clear()
+                print(epoch_summary(event), flush=True)
+            elif isinstance(event, Finished):
+                save_model(event.record, out)
+                print(f"saved {out} ({event.record.metrics['train_time_s']:.1f} s of training)")
+                return 0
+            elif isinstance(event, Cancelled):
+                bar.clear()
+                print(
+                    f"latentlab: cancelled after {event.epochs_done} epochs; nothing was saved",
+                    file=sys.stderr,
+                )
+                return EXIT_CANCELLED
+            elif isinstance(event, Failed):
+                bar.clear()
+                print(f"latentlab: error: {event.message}; nothing was saved", file=sys.stderr)
+                return EXIT_ERROR
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return EXIT_ERROR  # pragma: no cover - train() always ends with one of the events above
+
+
+def epoch_summary(event: Any) -> str:
+    test = event.test
+    parts = [
+        f"epoch {event.epoch:>3}/{event.epochs}",
+        f"train loss {event.train.elbo_loss:8.2f}",
+        f"test loss {test.elbo_loss:8.2f} (recon {test.recon:.2f} + kl {test.kl:.2f})",
+    ]
+    if event.test_accuracy is not None:
+        parts.append(f"classifier ce {test.classifier:.4f}  test acc {event.test_accuracy:.4f}")
+    parts.append(f"{event.elapsed_s:6.1f}s")
+    return "  ".join(parts)
+
+
+class ProgressBar:
+    """One line redrawn in place on a terminal; silent when the stream is not a terminal."""
+
+    def __init__(self, stream: TextIO, width: int = 30, min_interval_s: float = 0.1) -> None:
+        self.stream = stream
+        self.width = width
+        self.enabled = stream.isatty()
+        self.min_interval_s = min_interval_s
+        self._last = 0.0
+
+    def update(self, event: Any) -> None:
+        now = time.monotonic()
+        if not self.enabled or (
+            now - self._last < self.min_interval_s and event.batch < event.batches
+        ):
+            return
+        self._last = now
+        filled = int(self.width * event.batch / event.batches)
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(
+            f"\repoch {event.epoch}/{event.epochs} [{bar}] {event.batch}/{event.batches} "
+            f"loss {event.loss:.2f}"
+        )
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * (self.width + 60) + "\r")
+            self.stream.flush()
+
+
+def _download_progress(stream: TextIO):
+    last: dict[str, float] = {}
+
+    def report(p: Any) -> None:
+        now = time.monotonic()
+        if p.total and p.done < p.total and now - last.get(p.filename, 0.0) < 0.5:
+            return
+        last[p.filename] = now
+        total = f"{p.total / 1e6:.1f}" if p.total else "?"
+        print(f"downloading {p.filename}: {p.done / 1e6:.1f} of {total} MB", file=stream)
+
+    return report
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .core.checkpoint import load_model
+
+    record = load_model(args.file)
+    if args.json:
+        print(json.dumps(info_dict(record, args.file), indent=2))
+        return 0
+    print(info_text(record, args.file))
+    return 0
+
+
+def info_dict(record: Any, path: str) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "format_version": record.format_version,
+        "kind": "conditional VAE" if record.config.conditional else "plain VAE",
+        "config": record.config.to_dict(),
+        "dataset": record.config.dataset,
+        "class_names": list(record.class_names),
+        "created": record.created,
+        "metrics": record.metrics,
+        "history": record.history,
+        "test_points": len(record.test_encoding) if record.test_encoding else 0,
+    }
+
+
+def info_text(record: Any, path: str) -> str:
+    cfg = record.config
+    lines = [
+        f"{path}",
+        f"  {'conditional' if cfg.conditional else 'plain'} VAE, {cfg.latent_dim} free latent "
+        f"dimensions, {cfg.likelihood} likelihood, trained on {cfg.dataset}",
+        f"  created {record.created}, format version {record.format_version}",
+        "  config: " + ", ".join(f"{k}={v}" for k, v in cfg.to_dict().items()),
+        "  metrics:",
+    ]
+    for key, value in record.metrics.items():
+        lines.append(
+            f"    {key}: {value:.4f}" if isinstance(value, float) else f"    {key}: {value}"
+        )
+    if record.history:
+        lines.append("  history (test loss, nats/image):")
+        for h in record.history:
+            acc = h.get("test_accuracy")
+            acc_text = f"  acc {acc:.4f}" if isinstance(acc, float) else ""
+            test = h.get("test", {})
+            lines.append(
+                f"    epoch {h.get('epoch')}: {test.get('recon', 0) + test.get('kl', 0):.2f}{acc_text}"
+            )
+    return "\n".join(lines)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .core.checkpoint import load_model
+    from .core.datasets import load_dataset
+    from .core.training import evaluate_record
+
+    record = load_model(args.file)
+    dataset = load_dataset(record.config.dataset, args.data_dir)
+    metrics = evaluate_record(record, dataset, device=args.device)
+    if args.json:
+        print(
+            json.dumps({"file": args.file, "metrics": metrics, "stored": record.metrics}, indent=2)
+        )
+        return 0
+    print(f"{args.file} on the {dataset.name} test set ({metrics['test_size']} images):")
+    for key, value in metrics.items():
+        stored = record.metrics.get(key)
+        note = f"   (stored: {stored:.4f})" if isinstance(stored, float) else ""
+        print(f"  {key}: {value:.4f}{note}" if isinstance(value, float) else f"  {key}: {value}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .core.checkpoint import load_model
+    from .core.sampling import sample_grid, save_grid_png
+
+    if args.rows < 1:
+        raise LatentlabError("--rows must be at least 1")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".npy"):
+        raise LatentlabError(f"{out}: --out must end in .png or .npy")
+    record = load_model(args.file)
+    grid = sample_grid(record, rows=args.rows, seed=args.seed)
+    if out.suffix.lower() == ".npy":
+        import io
+
+        from .core.checkpoint import write_atomic
+
+        buffer = io.BytesIO()
+        np.save(buffer, grid)
+        write_atomic(out, buffer.getvalue())
+    else:
+        save_grid_png(grid, out)
+    print(f"wrote {out} ({args.rows} rows x {grid.shape[1]} columns)")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from .core.datasets import fetch, verify
+
+    if args.action == "fetch":
+        folder = fetch(args.dataset, args.data_dir, progress=_download_progress(sys.stderr))
+        print(f"{args.dataset}: all files present and verified in {folder}")
+        return 0
+    checks = verify(args.dataset, args.data_dir)
+    bad = 0
+    for check in checks:
+        print(f"{'ok ' if check.ok else 'BAD'}  {check.path}  {check.message}")
+        bad += not check.ok
+    if bad:
+        print(
+            f"latentlab: error: {bad} of {len(checks)} files failed verification", file=sys.stderr
+        )
+        return EXIT_ERROR
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from .core.config import DEFAULT_PRESET, PRESETS
+
+    for preset in PRESETS.values():
+        mark = " (default for the bundled model)" if preset.name == DEFAULT_PRESET else ""
+        print(f"{preset.name}{mark}\n    {preset.description}")
+    return 0
+
+
+COMMANDS = {
+    "gui": cmd_gui,
+    "train": cmd_train,
+    "info": cmd_info,
+    "eval": cmd_eval,
+    "sample": cmd_sample,
+    "data": cmd_data,
+    "presets": cmd_presets,
+}

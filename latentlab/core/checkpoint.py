@@ -1,0 +1,247 @@
+"""Model files: one .safetensors file with the weights, the encoded test set and JSON metadata.
+
+Nothing is ever unpickled: safetensors holds raw little-endian arrays and a JSON header. Loading
+checks everything a hostile or broken file could get wrong before the model is used; saving
+writes a temporary file and renames it over the target, so a crash mid-save loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import Config, ConfigError
+from .errors import ModelFileError
+from .layout import parameter_shapes
+from .record import ModelRecord, TestEncoding
+
+FORMAT_VERSION = 1
+METADATA_KEY = "latentlab"
+ENCODING_PREFIX = "test_encoding."
+MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit
+
+
+def save_model(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
+    """Write `record` to `path` atomically (temp file in the same folder, fsync, rename)."""
+    from safetensors.numpy import save
+
+    path = Path(path)
+    tensors = {
+        name: np.ascontiguousarray(w, dtype=np.float32) for name, w in record.weights.items()
+    }
+    enc = record.test_encoding
+    if enc is not None:
+        tensors[ENCODING_PREFIX + "mu"] = np.ascontiguousarray(enc.mu, dtype=np.float32)
+        tensors[ENCODING_PREFIX + "logvar"] = np.ascontiguousarray(enc.logvar, dtype=np.float32)
+        tensors[ENCODING_PREFIX + "labels"] = np.ascontiguousarray(enc.labels, dtype=np.uint8)
+        if enc.probs is not None:
+            tensors[ENCODING_PREFIX + "probs"] = np.ascontiguousarray(enc.probs, dtype=np.float32)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "config": record.config.to_dict(),
+        "dataset": record.config.dataset,
+        "class_names": list(record.class_names),
+        "history": record.history,
+        "metrics": record.metrics,
+        "created": record.created,
+    }
+    data = save(tensors, metadata={METADATA_KEY: json.dumps(meta)})
+    write_atomic(path, data)
+    return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a reader sees either the old file or the new one, whole."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_model(path: str | os.PathLike[str]) -> ModelRecord:
+    """Read and validate a model file; any problem raises ModelFileError naming the file."""
+    path = Path(path)
+    data = _read_bytes(path)
+    header = _parse_header(path, data)
+    meta = _parse_metadata(path, header)
+    config = _parse_config(path, meta)
+    tensors = _parse_tensors(path, data)
+    weights = _check_weights(path, config, tensors)
+    encoding = _check_encoding(path, config, tensors)
+    class_names = meta.get("class_names", [str(i) for i in range(config.num_classes)])
+    if (
+        not isinstance(class_names, list)
+        or len(class_names) != config.num_classes
+        or not all(isinstance(n, str) for n in class_names)
+    ):
+        raise _error(path, f"class_names must be a list of {config.num_classes} strings")
+    history = meta.get("history", [])
+    metrics = meta.get("metrics", {})
+    if not isinstance(history, list) or not isinstance(metrics, dict):
+        raise _error(path, "metadata 'history' must be a list and 'metrics' an object")
+    return ModelRecord(
+        config=config,
+        weights=weights,
+        class_names=tuple(class_names),
+        history=history,
+        metrics=metrics,
+        test_encoding=encoding,
+        created=str(meta.get("created", "")),
+        format_version=meta["format_version"],
+    )
+
+
+def _error(path: Path, problem: str) -> ModelFileError:
+    return ModelFileError(f"{path}: {problem}")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise _error(path, "is a folder, not a model file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _error(path, "no such file") from None
+    except PermissionError:
+        raise _error(path, "permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise _error(path, f"cannot be read ({exc.strerror or exc})") from None
+    if not data:
+        raise _error(path, "the file is empty (0 bytes)")
+    return data
+
+
+def _parse_header(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        return _safetensors_header(path, data)
+    except ModelFileError:
+        # Only after the bytes failed as safetensors: a valid header length can start with 0x80.
+        if data[:4] == b"PK\x03\x04" or (data[:1] == b"\x80" and data[1:2] in b"\x02\x03\x04\x05"):
+            raise _error(
+                path,
+                "not a safetensors file: it looks like a pickled PyTorch file, which latentlab "
+                "never opens (pickles can run code). Convert it to .safetensors.",
+            ) from None
+        raise
+
+
+def _safetensors_header(path: Path, data: bytes) -> dict[str, Any]:
+    if len(data) < 8:
+        raise _error(path, f"truncated: {len(data)} bytes, too short for a safetensors header")
+    (size,) = struct.unpack("<Q", data[:8])
+    if size > MAX_HEADER_BYTES or 8 + size > len(data):
+        raise _error(
+            path, f"not a valid safetensors file (header claims {size} bytes, file has {len(data)})"
+        )
+    try:
+        header = json.loads(data[8 : 8 + size])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _error(path, "not a valid safetensors file (header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise _error(path, "not a valid safetensors file (header is not a JSON object)")
+    return header
+
+
+def _parse_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
+    raw = header.get("__metadata__")
+    if not isinstance(raw, dict) or METADATA_KEY not in raw:
+        raise _error(path, "a safetensors file, but not a latentlab model (no latentlab metadata)")
+    try:
+        meta = json.loads(raw[METADATA_KEY])
+    except (TypeError, json.JSONDecodeError):
+        raise _error(path, "latentlab metadata is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise _error(path, "latentlab metadata must be a JSON object")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _error(path, "latentlab metadata has no integer 'format_version'")
+    if version > FORMAT_VERSION:
+        raise _error(
+            path,
+            f"format version {version} is newer than this latentlab reads ({FORMAT_VERSION}); "
+            "update latentlab",
+        )
+    if version < 1:
+        raise _error(path, f"unknown format version {version}")
+    return meta
+
+
+def _parse_config(path: Path, meta: dict[str, Any]) -> Config:
+    try:
+        return Config.from_dict(meta.get("config"))
+    except ConfigError as exc:
+        raise _error(path, f"invalid config: {exc}") from None
+
+
+def _parse_tensors(path: Path, data: bytes) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load
+
+    try:
+        return load(data)
+    except Exception as exc:  # safetensors raises its own error types for bad offsets, dtypes...
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _error(path, f"not a valid safetensors file ({first})") from None
+
+
+def _check_weights(
+    path: Path, config: Config, tensors: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    expected = parameter_shapes(config)
+    present = {k for k in tensors if not k.startswith(ENCODING_PREFIX)}
+    missing = sorted(set(expected) - present)
+    extra = sorted(present - set(expected))
+    if missing:
+        raise _error(path, f"missing tensors for this config: {', '.join(missing[:5])}")
+    if extra:
+        raise _error(path, f"unexpected tensors for this config: {', '.join(extra[:5])}")
+    weights = {}
+    for name, shape in expected.items():
+        array = tensors[name]
+        if array.shape != shape:
+            raise _error(
+                path,
+                f"tensor {name} has shape {list(array.shape)} but the config needs {list(shape)}",
+            )
+        if array.dtype != np.float32:
+            raise _error(path, f"tensor {name} is {array.dtype}, expected float32")
+        if not np.isfinite(array).all():
+            raise _error(path, f"tensor {name} contains NaN or infinite values")
+        weights[name] = array
+    return weights
+
+
+def _check_encoding(
+    path: Path, config: Config, tensors: dict[str, np.ndarray]
+) -> TestEncoding | None:
+    names = {k[len(ENCODING_PREFIX) :] for k in tensors if k.startswith(ENCODING_PREFIX)}
+    if not names:
+        return None
+    required = {"mu", "logvar", "labels"} | ({"probs"} if config.conditional else set())
+    if not required <= names or not names <= {"mu", "logvar", "labels", "probs"}:
+        raise _error(path, f"test encoding must hold exactly {', '.join(sorted(required))}")
+    mu, logvar, labels = (tensors[ENCODING_PREFIX + k] for k in ("mu", "logvar", "labels"))
+    n, d, c = len(labels), config.latent_dim, config.num_classes
+    if labels.ndim != 1 or labels.dtype != np.uint8 or (n and labels.max() >= c):
+        raise _error(path, f"test encoding labels must be uint8 class numbers below {c}")
+    for name, array in (("mu", mu), ("logvar", logvar)):
+        if array.shape != (n, d) or array.dtype != np.float32 or not np.isfinite(array).all():
+            raise _error(path, f"test encoding {name} must be finite float32 of shape [{n}, {d}]")
+    probs = tensors.get(ENCODING_PREFIX + "probs")
+    if probs is not None and (
+        probs.shape != (n, c) or probs.dtype != np.float32 or not np.isfinite(probs).all()
+    ):
+        raise _error(path, f"test encoding probs must be finite float32 of shape [{n}, {c}]")
+    return TestEncoding(mu=mu, logvar=logvar, labels=labels, probs=probs)

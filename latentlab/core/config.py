@@ -1,0 +1,221 @@
+"""One config dataclass for model and training, named presets, and a validating JSON round trip.
+
+The config travels inside every model file, so a model can always be rebuilt from its file alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .errors import LatentlabError
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu")
+LIKELIHOODS = ("gaussian", "bernoulli")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+class ConfigError(LatentlabError):
+    """A config value is missing, of the wrong type, or out of range."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything needed to build, train and rebuild a model."""
+
+    # --- architecture ---
+    conditional: bool = True  # cVAE: classifier + its softmax fed to the decoder; False: plain VAE
+    input_dim: int = 784  # 28 x 28 pixels, flattened
+    num_classes: int = 10  # classes of the dataset (classifier outputs, decoder's class inputs)
+    encoder_hidden: tuple[int, ...] = (128,)  # hidden layer sizes of q(z|x)
+    decoder_hidden: tuple[int, ...] = (128,)  # hidden layer sizes of p(x|z, y)
+    classifier_hidden: tuple[int, ...] = (128,)  # hidden layer sizes of the digit classifier
+    activation: str = "sigmoid"  # one of ACTIVATIONS, used after every hidden layer
+    latent_dim: int = 10  # free latent dimensions (the sliders)
+    # --- loss ---
+    likelihood: str = "gaussian"  # "gaussian" (fixed decoder std) or "bernoulli" (BCE)
+    decoder_std: float = 0.5  # std of the Gaussian likelihood; unused for bernoulli
+    classification_weight: float = 10.0  # weight of the classifier's cross-entropy
+    kl_weight: float = 1.0  # beta: weight of KL(q(z|x) || N(0, I)) in the training loss
+    classifier_stop_gradient: bool = (
+        False  # True: reconstruction gradients do not reach the classifier
+    )
+    # --- optimisation ---
+    optimizer: str = "adam"  # one of OPTIMIZERS
+    learning_rate: float = 1e-3
+    batch_size: int = 100
+    epochs: int = 20
+    seed: int = 0  # seeds weights, shuffling and sampling: same seed, same model (on the CPU)
+    dataset: str = "mnist"  # dataset name, see latentlab.core.datasets
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for name in ("encoder_hidden", "decoder_hidden", "classifier_hidden"):
+            data[name] = list(data[name])
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Config:
+        """Build from untrusted JSON data: unknown keys, wrong types and bad values are errors."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"config has unknown keys: {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            values[name] = _coerce(name, known[name].type, value)
+        try:
+            return cls(**values)
+        except TypeError as exc:  # pragma: no cover - all fields have defaults
+            raise ConfigError(str(exc)) from None
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"config is not valid JSON: {exc}") from None
+
+
+def _coerce(name: str, type_name: Any, value: Any) -> Any:
+    """Check one JSON value against the field's declared type (annotations are strings here)."""
+    type_name = str(type_name)
+    if type_name == "bool":
+        if isinstance(value, bool):
+            return value
+    elif type_name == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif type_name == "float":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif type_name == "str":
+        if isinstance(value, str):
+            return value
+    elif (
+        type_name.startswith("tuple[int")
+        and isinstance(value, (list, tuple))
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return tuple(value)
+    raise ConfigError(f"config field {name!r} must be {type_name}, got {value!r}")
+
+
+def _validate(cfg: Config) -> None:
+    def positive(name: str, value: float) -> None:
+        if not value > 0:
+            raise ConfigError(f"config field {name!r} must be positive, got {value!r}")
+
+    for name in ("input_dim", "num_classes", "latent_dim", "batch_size", "epochs"):
+        positive(name, getattr(cfg, name))
+    for name in ("learning_rate", "decoder_std"):
+        positive(name, getattr(cfg, name))
+    for name in ("classification_weight", "kl_weight"):
+        value = getattr(cfg, name)
+        if not value >= 0:
+            raise ConfigError(f"config field {name!r} must be >= 0, got {value!r}")
+    for name in ("encoder_hidden", "decoder_hidden", "classifier_hidden"):
+        sizes = getattr(cfg, name)
+        if not isinstance(sizes, tuple) or any(s <= 0 for s in sizes):
+            raise ConfigError(f"config field {name!r} must be a list of positive sizes")
+    if cfg.activation not in ACTIVATIONS:
+        raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}")
+    if cfg.likelihood not in LIKELIHOODS:
+        raise ConfigError(f"likelihood must be one of {', '.join(LIKELIHOODS)}")
+    if cfg.optimizer not in OPTIMIZERS:
+        raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+    if cfg.latent_dim > 512 or cfg.num_classes > 1000:
+        raise ConfigError("latent_dim or num_classes is implausibly large")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    config: Config = field(default_factory=Config)
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "seed-cvae",
+            "The design we build on: 784-128 MLPs with sigmoid units, Gaussian likelihood "
+            "(std 0.5), 10 free dimensions, classification weight 10.",
+            Config(),
+        ),
+        Preset(
+            "clean-cvae",
+            "latentlab's default: ReLU MLPs of 512, Bernoulli likelihood, a classifier trained by "
+            "its own loss (stop-gradient) and beta = 2, so z holds style, not class.",
+            Config(
+                encoder_hidden=(512,),
+                decoder_hidden=(512,),
+                classifier_hidden=(512,),
+                activation="relu",
+                latent_dim=8,
+                likelihood="bernoulli",
+                classification_weight=1.0,
+                kl_weight=2.0,
+                classifier_stop_gradient=True,
+                batch_size=128,
+                epochs=12,
+            ),
+        ),
+        Preset(
+            "vae-2d",
+            "A plain VAE with a 2-D latent plane: 784-256-2 ReLU MLPs, Bernoulli likelihood.",
+            Config(
+                conditional=False,
+                encoder_hidden=(256,),
+                decoder_hidden=(256,),
+                classifier_hidden=(),
+                activation="relu",
+                latent_dim=2,
+                likelihood="bernoulli",
+                classification_weight=0.0,
+                batch_size=100,
+                epochs=20,
+            ),
+        ),
+        Preset(
+            "pytorch-vae",
+            "pytorch/examples' VAE: 784-400-20 ReLU MLPs, Bernoulli likelihood, batch 128.",
+            Config(
+                conditional=False,
+                encoder_hidden=(400,),
+                decoder_hidden=(400,),
+                classifier_hidden=(),
+                activation="relu",
+                latent_dim=20,
+                likelihood="bernoulli",
+                classification_weight=0.0,
+                batch_size=128,
+                epochs=10,
+            ),
+        ),
+    )
+}
+
+DEFAULT_PRESET = "clean-cvae"
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None

@@ -1,0 +1,150 @@
+"""The VAE modules and their loss, in torch.
+
+The conditional model follows the design of Kingma et al., "Semi-Supervised Learning with Deep
+Generative Models" (2014), M2-style: q(z|x) and a separate classifier q(y|x); the decoder
+p(x|z, y) reads z beside the classifier's softmax, so at generation time a one-hot y picks the digit.
+The plain VAE is Kingma & Welling, "Auto-Encoding Variational Bayes" (2013).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import Config
+from .layout import mlp_dims
+
+VARIANCE_FLOOR = 1e-5  # q(z|x) variance = floor + exp(encoder output): never exactly zero
+
+_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+}
+
+
+class MLP(nn.Module):
+    """Linear layers with one activation after each hidden layer, none after the last."""
+
+    def __init__(self, dims: list[int], activation: str) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(dims))
+        self.act = _ACTIVATIONS[activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < last:
+                x = self.act(x)
+        return x
+
+
+@dataclass
+class Forward:
+    """Everything one forward pass computes; the loss needs all of it."""
+
+    mu: torch.Tensor
+    var: torch.Tensor
+    z: torch.Tensor
+    class_logits: torch.Tensor | None
+    recon_logits: torch.Tensor
+
+
+@dataclass
+class LossParts:
+    """Batch means. `total` is what is optimised; `recon + kl` is the negative ELBO."""
+
+    total: torch.Tensor
+    recon: torch.Tensor
+    kl: torch.Tensor
+    classifier: torch.Tensor
+    correct: torch.Tensor  # number of correctly classified images in the batch (0 if plain)
+
+
+class VAE(nn.Module):
+    """Plain or conditional VAE, built from a Config."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.config = config
+        dims = mlp_dims(config)
+        self.encoder = MLP(dims["encoder"], config.activation)
+        self.decoder = MLP(dims["decoder"], config.activation)
+        self.classifier = MLP(dims["classifier"], config.activation) if config.conditional else None
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and variance of q(z|x)."""
+        h = self.encoder(x)
+        mu, raw = h.chunk(2, dim=-1)
+        return mu, VARIANCE_FLOOR + torch.exp(raw)
+
+    @staticmethod
+    def reparameterize(
+        mu: torch.Tensor, var: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + eps * var.sqrt()
+
+    def decode_logits(
+        self, z: torch.Tensor, class_probs: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if self.config.conditional:
+            if class_probs is None:
+                raise ValueError("a conditional model needs class probabilities to decode")
+            z = torch.cat([z, class_probs], dim=-1)
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor, class_probs: torch.Tensor | None = None) -> torch.Tensor:
+        """Pixel means in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z, class_probs))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> Forward:
+        mu, var = self.encode(x)
+        z = self.reparameterize(mu, var, generator)
+        logits = probs = None
+        if self.classifier is not None:
+            logits = self.classifier(x)
+            probs = torch.softmax(logits, dim=-1)
+            if self.config.classifier_stop_gradient:
+                probs = probs.detach()
+        return Forward(mu, var, z, logits, self.decode_logits(z, probs))
+
+
+def reconstruction_nll(recon_logits: torch.Tensor, x: torch.Tensor, config: Config) -> torch.Tensor:
+    """-log p(x|z) per image, in nats, summed over pixels."""
+    if config.likelihood == "bernoulli":
+        # BCE with logits: the same maths as BCE(sigmoid(l), x), stable and one fused kernel.
+        return F.binary_cross_entropy_with_logits(recon_logits, x, reduction="none").sum(-1)
+    sigma = config.decoder_std
+    mean = torch.sigmoid(recon_logits)
+    const = x.shape[-1] * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+    return 0.5 * ((x - mean) / sigma).pow(2).sum(-1) + const
+
+
+def kl_to_standard_normal(mu: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, var) || N(0, I)) per image, in nats."""
+    return 0.5 * (var + mu.pow(2) - 1.0 - var.log()).sum(-1)
+
+
+def loss_parts(
+    out: Forward, x: torch.Tensor, labels: torch.Tensor | None, config: Config
+) -> LossParts:
+    """Loss = mean(recon + beta * KL) + classification_weight * mean cross-entropy."""
+    recon = reconstruction_nll(out.recon_logits, x, config).mean()
+    kl = kl_to_standard_normal(out.mu, out.var).mean()
+    total = recon + config.kl_weight * kl
+    if out.class_logits is not None and labels is not None:
+        ce = F.cross_entropy(out.class_logits, labels)
+        correct = (out.class_logits.argmax(-1) == labels).sum()
+        total = total + config.classification_weight * ce
+    else:
+        ce = torch.zeros((), device=x.device)
+        correct = torch.zeros((), device=x.device, dtype=torch.long)
+    return LossParts(total, recon, kl, ce, correct)

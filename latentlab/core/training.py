@@ -1,0 +1,297 @@
+"""The training engine: a generator of events, so any front end can drive, show and cancel it.
+
+The whole dataset lives in one float tensor on the device; each epoch gathers it once in a fresh
+random order and then takes contiguous slices as batches, so there is no per-item Python and no
+DataLoader. Every batch is a cancel point; a cancelled or failed run hands back the weights it had
+after its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from .config import Config
+from .events import (
+    BatchProgress,
+    Cancelled,
+    EpochEnd,
+    Failed,
+    Finished,
+    LossSummary,
+    Started,
+    TrainEvent,
+)
+from .model import VAE, loss_parts
+from .record import ModelRecord, TestEncoding
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
+
+EVAL_CHUNK = 2000  # test images per forward pass when evaluating
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` picks CUDA, then Apple's MPS, then the CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        from .errors import TrainingError
+
+        raise TrainingError("device 'cuda' was asked for, but no CUDA GPU is available")
+    return device
+
+
+@dataclass
+class DeviceData:
+    """A dataset as device tensors: images flattened to (N, 784) float32 in [0, 1]."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, device: torch.device) -> DeviceData:
+        def images(a: np.ndarray) -> torch.Tensor:
+            flat = np.asarray(a).reshape(len(a), -1).astype(np.float32)  # one writable copy
+            return torch.from_numpy(flat).to(device).div_(255.0)
+
+        def labels(a: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(a.astype(np.int64)).to(device)
+
+        return cls(
+            images(dataset.train_images),
+            labels(dataset.train_labels),
+            images(dataset.test_images),
+            labels(dataset.test_labels),
+        )
+
+
+def make_optimizer(model: torch.nn.Module, config: Config) -> torch.optim.Optimizer:
+    params = model.parameters()
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.learning_rate, momentum=0.9)
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    try:  # fused: one kernel for all parameters, same maths
+        return cls(params, lr=config.learning_rate, fused=True)
+    except (RuntimeError, TypeError):
+        return cls(model.parameters(), lr=config.learning_rate)
+
+
+def train(
+    config: Config,
+    dataset: Dataset,
+    *,
+    device: str = "auto",
+    cancel: threading.Event | None = None,
+    progress_every: int = 10,
+) -> Iterator[TrainEvent]:
+    """Train a model from scratch, yielding events; ends with Finished, Cancelled or Failed."""
+    dev = resolve_device(device)
+    torch.manual_seed(config.seed)
+    model = VAE(config).to(dev)
+    optimizer = make_optimizer(model, config)
+    gen = torch.Generator(device=dev).manual_seed(config.seed)
+    data = DeviceData.from_dataset(dataset, dev)
+    n, bs = len(data.x_train), config.batch_size
+    batches = math.ceil(n / bs)
+    history: list[dict] = []
+    snapshot: dict[str, torch.Tensor] | None = None  # weights after the last finished epoch
+    start = time.perf_counter()
+
+    def result(epochs_done: int) -> ModelRecord | None:
+        if snapshot is None:
+            return None
+        model.load_state_dict(snapshot)
+        return _record(model, config, dataset, data, history, start, dev)
+
+    yield Started(config.epochs, batches, n, str(dev))
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = torch.randperm(n, generator=gen, device=dev)
+        xs, ys = data.x_train[order], data.y_train[order]
+        sums = torch.zeros(4, device=dev, dtype=torch.float64)
+        window, window_batches = torch.zeros((), device=dev), 0
+        for b in range(batches):
+            if cancel is not None and cancel.is_set():
+                yield Cancelled(result(epoch - 1), epoch - 1)
+                return
+            xb, yb = xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs]
+            parts = loss_parts(model(xb, gen), xb, yb, config)
+            optimizer.zero_grad(set_to_none=True)
+            parts.total.backward()
+            optimizer.step()
+            with torch.no_grad():
+                batch = torch.stack([parts.total, parts.recon, parts.kl, parts.classifier])
+                sums += batch.double() * len(xb)
+                window += parts.total.detach()
+            window_batches += 1
+            if window_batches == progress_every or b == batches - 1:
+                loss = window.item() / window_batches
+                if not math.isfinite(loss):
+                    yield Failed(_nan_message(epoch, b + 1, config), result(epoch - 1))
+                    return
+                yield BatchProgress(
+                    epoch, config.epochs, b + 1, batches, loss, time.perf_counter() - start
+                )
+                window, window_batches = torch.zeros((), device=dev), 0
+        train_summary = LossSummary(*(sums / n).tolist())
+        test_summary, accuracy = evaluate(model, data.x_test, data.y_test, config)
+        if not all(math.isfinite(v) for v in test_summary.as_dict().values()):
+            yield Failed(_nan_message(epoch, batches, config), result(epoch - 1))
+            return
+        elapsed = time.perf_counter() - start
+        history.append(
+            {
+                "epoch": epoch,
+                "train": train_summary.as_dict(),
+                "test": test_summary.as_dict(),
+                "test_accuracy": accuracy,
+                "elapsed_s": round(elapsed, 3),
+            }
+        )
+        snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        samples = sample_row(model, config, seed=config.seed * 1000 + epoch)
+        yield EpochEnd(
+            epoch, config.epochs, train_summary, test_summary, accuracy, elapsed, samples
+        )
+    record = result(config.epochs)
+    assert record is not None
+    yield Finished(record)
+
+
+def _nan_message(epoch: int, batch: int, config: Config) -> str:
+    return (
+        f"training stopped: the loss became NaN or infinite in epoch {epoch}, batch {batch} "
+        f"(learning rate {config.learning_rate:g} may be too high); "
+        "the weights of the last finished epoch were kept"
+    )
+
+
+@torch.inference_mode()
+def evaluate(
+    model: VAE, x: torch.Tensor, y: torch.Tensor, config: Config, seed: int = 12345
+) -> tuple[LossSummary, float | None]:
+    """Per-image test losses (one z sample per image, fixed seed) and classifier accuracy."""
+    model.eval()
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    sums = torch.zeros(4, dtype=torch.float64, device=x.device)
+    correct = 0
+    for i in range(0, len(x), EVAL_CHUNK):
+        xb, yb = x[i : i + EVAL_CHUNK], y[i : i + EVAL_CHUNK]
+        parts = loss_parts(model(xb, gen), xb, yb, config)
+        sums += torch.stack([parts.total, parts.recon, parts.kl, parts.classifier]).double() * len(
+            xb
+        )
+        correct += int(parts.correct)
+    summary = LossSummary(*(sums / max(len(x), 1)).tolist())
+    return summary, (correct / len(x) if config.conditional and len(x) else None)
+
+
+@torch.inference_mode()
+def sample_row(model: VAE, config: Config, seed: int) -> np.ndarray:
+    """The seed's per-epoch figure row: one prior style decoded for each class (10 images)."""
+    model.eval()
+    dev = next(model.parameters()).device
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    count = config.num_classes if config.conditional else 10
+    if config.conditional:
+        z = torch.randn(1, config.latent_dim, generator=gen, device=dev).expand(count, -1)
+        images = model.decode(z, torch.eye(count, device=dev))
+    else:
+        images = model.decode(torch.randn(count, config.latent_dim, generator=gen, device=dev))
+    return images.reshape(count, 28, 28).float().cpu().numpy()
+
+
+@torch.inference_mode()
+def encode_test_set(model: VAE, x: torch.Tensor, labels: np.ndarray) -> TestEncoding:
+    """Latent means, log variances and class probabilities of every test image."""
+    model.eval()
+    mus, logvars, probs = [], [], []
+    for i in range(0, len(x), EVAL_CHUNK):
+        xb = x[i : i + EVAL_CHUNK]
+        mu, var = model.encode(xb)
+        mus.append(mu.float().cpu())
+        logvars.append(var.log().float().cpu())
+        if model.classifier is not None:
+            probs.append(torch.softmax(model.classifier(xb), -1).float().cpu())
+    return TestEncoding(
+        mu=torch.cat(mus).numpy(),
+        logvar=torch.cat(logvars).numpy(),
+        labels=np.asarray(labels, dtype=np.uint8),
+        probs=torch.cat(probs).numpy() if probs else None,
+    )
+
+
+def _record(
+    model: VAE,
+    config: Config,
+    dataset: Dataset,
+    data: DeviceData,
+    history: list[dict],
+    start: float,
+    device: torch.device,
+) -> ModelRecord:
+    last = history[-1]
+    test = last["test"]
+    metrics = {
+        "test_loss": test["recon"] + test["kl"],
+        "test_recon": test["recon"],
+        "test_kl": test["kl"],
+        "test_objective": test["total"],
+        "epochs_trained": last["epoch"],
+        "train_time_s": round(time.perf_counter() - start, 2),
+        "device": str(device),
+        "train_size": len(data.x_train),
+    }
+    if config.conditional:
+        metrics["test_accuracy"] = last["test_accuracy"]
+        metrics["test_classifier_ce"] = test["classifier"]
+    return ModelRecord(
+        config=config,
+        weights={k: v.detach().cpu().float().numpy().copy() for k, v in model.state_dict().items()},
+        class_names=tuple(dataset.class_names),
+        history=list(history),
+        metrics=metrics,
+        test_encoding=encode_test_set(model, data.x_test, dataset.test_labels),
+    )
+
+
+def model_from_record(record: ModelRecord, device: str = "cpu") -> VAE:
+    """Rebuild the torch model of a record (to evaluate or encode new data)."""
+    model = VAE(record.config)
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in record.weights.items()})
+    return model.to(resolve_device(device))
+
+
+def evaluate_record(record: ModelRecord, dataset: Dataset, device: str = "auto") -> dict:
+    """Recompute a model's test metrics from the data."""
+    model = model_from_record(record, device)
+    dev = next(model.parameters()).device
+    data = DeviceData.from_dataset(dataset, dev)
+    summary, accuracy = evaluate(model, data.x_test, data.y_test, record.config)
+    metrics = {
+        "test_loss": summary.elbo_loss,
+        "test_recon": summary.recon,
+        "test_kl": summary.kl,
+        "test_objective": summary.total,
+        "test_size": len(data.x_test),
+    }
+    if record.config.conditional:
+        metrics["test_accuracy"] = accuracy
+        metrics["test_classifier_ce"] = summary.classifier
+    return metrics
