@@ -45,7 +45,10 @@ USER_AGENT = "latentlab (+https://pypi.org/project/latentlab/)"
 
 @dataclass(frozen=True)
 class DownloadProgress:
-    """One progress report: bytes of ``filename`` received so far, of ``total`` (None: unknown)."""
+    """Bytes of ``filename`` received so far, of ``total`` (None: unknown).
+
+    ``done`` starts again from 0 when an attempt is retried or the next mirror is tried.
+    """
 
     filename: str
     done: int
