@@ -14,6 +14,8 @@ import pytest
 from latentlab.core import datasets
 from latentlab.core.idx import read_bytes, write_idx
 
+from .factories import tiny_images
+
 MNIST_DIR_ENV = "LATENTLAB_TEST_MNIST_DIR"  # CI points this at its copy of the MNIST IDX files
 _DEFAULT_MNIST_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "mnist"
 
@@ -31,20 +33,6 @@ def _isolated_dataset_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatc
 
 
 # --- a tiny dataset on disk -----------------------------------------------------------------
-
-
-def tiny_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Faint noise plus a bright 9x6 block whose place (2 rows x 5 columns) encodes the label."""
-    n = len(labels)
-    images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
-    top = 3 + (labels // 5).astype(int) * 13
-    left = 1 + (labels % 5).astype(int) * 5
-    pix = np.arange(28)
-    rows = (pix >= top[:, None]) & (pix < top[:, None] + 9)
-    cols = (pix >= left[:, None]) & (pix < left[:, None] + 6)
-    block = rows[:, :, None] & cols[:, None, :]
-    images[block] = rng.integers(200, 256, size=int(block.sum()), dtype=np.uint8)
-    return images
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from safetensors.numpy import save
 from latentlab.core.checkpoint import FORMAT_VERSION, load_model, save_model
 from latentlab.core.errors import ModelFileError
 
-from .factories import TINY_CVAE, TINY_VAE, random_record
+from ..factories import TINY_CVAE, TINY_VAE, random_record
 
 
 @pytest.mark.parametrize("config", [TINY_CVAE, TINY_VAE])

@@ -11,7 +11,7 @@ from PIL import Image
 from latentlab.cli import main
 from latentlab.core.checkpoint import load_model, save_model
 
-from .factories import TINY_CVAE, TINY_VAE, random_record
+from ..factories import TINY_CVAE, TINY_VAE, random_record
 
 
 @pytest.fixture

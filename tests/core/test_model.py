@@ -17,7 +17,7 @@ from latentlab.core.model import (
 )
 from latentlab.core.numpy_net import NumpyVAE
 
-from .factories import TINY_CVAE, TINY_VAE
+from ..factories import TINY_CVAE, TINY_VAE
 
 
 def test_bernoulli_reconstruction_is_summed_binary_cross_entropy():

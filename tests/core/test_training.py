@@ -15,7 +15,7 @@ from latentlab.core.events import (
 )
 from latentlab.core.training import evaluate_record, resolve_device, train
 
-from .factories import TINY_CVAE, TINY_VAE, tiny_dataset
+from ..factories import TINY_CVAE, TINY_VAE, tiny_dataset
 
 
 @pytest.fixture(scope="module")
