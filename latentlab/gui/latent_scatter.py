@@ -1,0 +1,330 @@
+"""The encoded test set as a scatter on two axes, with a draggable marker for the current point.
+
+One ScatterPlotItem per class (so a legend click hides a class, pyqtgraph's own behaviour), each
+made once and refilled with setData when the model or the axes change. The marker is a
+TargetItem drawn above the points; dragging it emits `marker_moved` with view coordinates, and
+`set_marker` moves it without echoing that signal back. The widget does no latent maths: the
+window hands it positions computed by the core explorer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal, Slot
+from PySide6.QtGui import QCursor, QPainterPath
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
+
+# Matplotlib's tab10: ten hues that stay distinguishable for the common colour-vision deficiencies.
+CLASS_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+POINT_SIZE = 5
+POINT_ALPHA = 190
+PCA_TEXT = "Principal components (PC1, PC2)"
+DIMS_TEXT = "Two latent dimensions"
+
+
+def marker_path() -> QPainterPath:
+    """A ring with a crosshair through it, centred at (0, 0), 1 unit across."""
+    path = QPainterPath()
+    path.addEllipse(QPointF(0, 0), 0.32, 0.32)
+    for a, b in (((-0.5, 0), (-0.16, 0)), ((0.16, 0), (0.5, 0))):
+        path.moveTo(*a)
+        path.lineTo(*b)
+    for a, b in (((0, -0.5), (0, -0.16)), ((0, 0.16), (0, 0.5))):
+        path.moveTo(*a)
+        path.lineTo(*b)
+    return path
+
+
+class LatentScatter(QWidget):
+    """Scatter of test latents with axis choice, class legend, hover tips and the marker."""
+
+    point_clicked = Signal(int)  # index of the test point
+    marker_moved = Signal(float, float)  # new marker position on the current axes (user drag)
+    axes_changed = Signal(str, int, int)  # "pca" or "dims", dimension i, dimension j
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._labels = np.zeros(0, np.uint8)
+        self._predicted: np.ndarray | None = None
+        self._names: tuple[str, ...] = tuple(str(i) for i in range(10))
+        self._latent_dim = 0
+        self.last_tip = ""
+
+        # --- axis choice ---
+        self._mode = QComboBox()
+        self._mode.addItems([PCA_TEXT, DIMS_TEXT])
+        self._mode.setToolTip("What the scatter's two axes show")
+        self._dim_x = QComboBox()
+        self._dim_y = QComboBox()
+        self._dim_x.setToolTip("Latent dimension on the horizontal axis")
+        self._dim_y.setToolTip("Latent dimension on the vertical axis")
+        self._versus = QLabel("vs")
+        self._plane = QLabel("Axes: the latent plane (z1, z2)")
+        self._plane.setVisible(False)
+        self._mode.currentIndexChanged.connect(self._on_mode_changed)
+        self._dim_x.currentIndexChanged.connect(self._on_dim_x_changed)
+        self._dim_y.currentIndexChanged.connect(self._on_dim_y_changed)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        self._axes_label = QLabel("Axes:")
+        controls.addWidget(self._axes_label)
+        controls.addWidget(self._mode)
+        controls.addWidget(self._dim_x)
+        controls.addWidget(self._versus)
+        controls.addWidget(self._dim_y)
+        controls.addWidget(self._plane)
+        controls.addStretch(1)
+        hint = QLabel(
+            "Click a point to load its reconstruction; drag the ring to move the style along "
+            "these axes; click a legend entry to hide a class."
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+
+        # --- plot ---
+        self._plot = pg.PlotWidget(background="w")
+        self._plot.setMenuEnabled(False)
+        item = self._plot.getPlotItem()
+        item.hideButtons()
+        item.showGrid(x=True, y=True, alpha=0.15)
+        for side in ("left", "bottom"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(90, 90, 90))
+            axis.setTextPen(pg.mkPen(40, 40, 40))
+        self._legend = item.addLegend(
+            offset=(-8, 8),
+            colCount=2,
+            brush=pg.mkBrush(255, 255, 255, 215),
+            pen=pg.mkPen(180, 180, 180),
+            labelTextColor=(30, 30, 30),
+            verSpacing=-6,
+        )
+        self._items: list[pg.ScatterPlotItem] = []
+        for colour in CLASS_COLOURS:
+            brush = pg.mkColor(colour)
+            brush.setAlpha(POINT_ALPHA)
+            scatter = pg.ScatterPlotItem(
+                pxMode=True, size=POINT_SIZE, pen=None, brush=pg.mkBrush(brush), tip=None
+            )
+            scatter.sigClicked.connect(self._on_points_clicked)
+            self._items.append(scatter)
+        self._marker = pg.TargetItem(
+            pos=(0, 0),
+            size=22,
+            symbol=marker_path(),
+            pen=pg.mkPen("k", width=2.5),
+            hoverPen=pg.mkPen("#d62728", width=3),
+            brush=pg.mkBrush(255, 255, 255, 110),
+            hoverBrush=pg.mkBrush(255, 255, 255, 170),
+            movable=True,
+        )
+        self._marker.setZValue(100)
+        self._marker.setToolTip("Current slider state: drag to move along these axes")
+        self._marker.sigPositionChanged.connect(self._on_marker_moved)
+        self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self._plot, 1)
+        layout.addWidget(hint)
+
+    # --- model and axes ------------------------------------------------------------------
+    def set_model(
+        self,
+        latent_dim: int,
+        labels: np.ndarray,
+        predicted: np.ndarray | None,
+        class_names: Sequence[str],
+    ) -> None:
+        """Prepare for a model: the axis choices it allows and the facts shown in hover tips.
+
+        `predicted` is None for a plain model (no classifier, so no prediction to show).
+        """
+        self._latent_dim = latent_dim
+        self._labels = np.asarray(labels)
+        self._predicted = None if predicted is None else np.asarray(predicted)
+        self._names = tuple(class_names)
+        plane = latent_dim == 2
+        for widget in (self._axes_label, self._mode, self._dim_x, self._versus, self._dim_y):
+            widget.setVisible(not plane)
+        self._plane.setVisible(plane)
+        for combo in (self._mode, self._dim_x, self._dim_y):
+            combo.blockSignals(True)
+        self._mode.setCurrentIndex(0)
+        for combo in (self._dim_x, self._dim_y):
+            combo.clear()
+            combo.addItems([f"z{i + 1}" for i in range(latent_dim)])
+        self._dim_x.setCurrentIndex(0)
+        self._dim_y.setCurrentIndex(min(1, latent_dim - 1))
+        for combo in (self._dim_x, self._dim_y):
+            combo.setEnabled(False)
+        for combo in (self._mode, self._dim_x, self._dim_y):
+            combo.blockSignals(False)
+        plot = self._plot.getPlotItem()
+        self._legend.clear()
+        for c, scatter in enumerate(self._items):
+            if scatter.scene() is None:
+                plot.addItem(scatter)
+            scatter.setVisible(True)
+            if c < len(self._names):
+                self._legend.addItem(scatter, self._names[c])
+        if self._marker.scene() is None:
+            plot.addItem(self._marker, ignoreBounds=True)
+
+    def set_points(self, points: np.ndarray, axis_labels: Sequence[str]) -> None:
+        """Place the test points (N, 2) on the current axes and fit the view to them."""
+        points = np.asarray(points, dtype=np.float32)
+        indices = np.arange(len(points))
+        for c, scatter in enumerate(self._items):
+            mask = self._labels == c
+            scatter.setData(x=points[mask, 0], y=points[mask, 1], data=indices[mask])
+        plot = self._plot.getPlotItem()
+        plot.setLabel("bottom", axis_labels[0])
+        plot.setLabel("left", axis_labels[1])
+        view = plot.getViewBox()
+        view.enableAutoRange(enable=False)
+        if len(points):
+            view.autoRange(items=self._items, padding=0.04)
+
+    def axes_choice(self) -> tuple[str, int, int]:
+        """("pca", 0, 1) or ("dims", i, j) as chosen in the combos."""
+        if self._latent_dim != 2 and self._mode.currentIndex() == 0:
+            return "pca", 0, 1
+        return "dims", self._dim_x.currentIndex(), self._dim_y.currentIndex()
+
+    def set_axes_choice(self, kind: str, i: int = 0, j: int = 1) -> None:
+        """Select axes as a user would (emits `axes_changed` when something changes)."""
+        if kind == "pca":
+            self._mode.setCurrentIndex(0)
+            return
+        self._dim_x.blockSignals(True)
+        self._dim_y.blockSignals(True)
+        self._dim_x.setCurrentIndex(i)
+        self._dim_y.setCurrentIndex(j)
+        self._dim_x.blockSignals(False)
+        self._dim_y.blockSignals(False)
+        if self._mode.currentIndex() == 1:
+            self._emit_axes()
+        else:
+            self._mode.setCurrentIndex(1)
+
+    # --- marker --------------------------------------------------------------------------
+    def set_marker(self, x: float, y: float) -> None:
+        """Move the marker without emitting `marker_moved`."""
+        self._marker.blockSignals(True)
+        self._marker.setPos(float(x), float(y))
+        self._marker.blockSignals(False)
+
+    def marker_position(self) -> tuple[float, float]:
+        pos = self._marker.pos()
+        return float(pos.x()), float(pos.y())
+
+    # --- access for the window and tests -----------------------------------------------------
+    @property
+    def plot_widget(self) -> pg.PlotWidget:
+        return self._plot
+
+    @property
+    def marker(self) -> pg.TargetItem:
+        return self._marker
+
+    def class_items(self) -> list[pg.ScatterPlotItem]:
+        return list(self._items)
+
+    def mode_combo(self) -> QComboBox:
+        return self._mode
+
+    def dim_combos(self) -> tuple[QComboBox, QComboBox]:
+        return self._dim_x, self._dim_y
+
+    def export_png(self, path: str) -> None:
+        """Write the plot (points, legend, marker and axes) as a PNG at twice the screen size."""
+        from pyqtgraph.exporters import ImageExporter
+
+        exporter = ImageExporter(self._plot.getPlotItem())
+        width = max(int(self._plot.width()), 400) * 2
+        exporter.parameters()["width"] = width
+        exporter.export(path)
+
+    def tip_for(self, index: int) -> str:
+        """Hover text for test point `index`."""
+        true = self._names[int(self._labels[index])]
+        if self._predicted is None:
+            return f"test image #{index}\nlabel: {true}"
+        predicted = self._names[int(self._predicted[index])]
+        return f"test image #{index}\ntrue label: {true}\npredicted: {predicted}"
+
+    def index_at(self, scene_pos: QPointF) -> int | None:
+        """The visible test point under a scene position (pyqtgraph's own hit test), if any."""
+        for scatter in reversed(self._items):
+            if not scatter.isVisible():
+                continue
+            hits = scatter.pointsAt(scatter.mapFromScene(scene_pos))
+            if len(hits):
+                return int(hits[0].data())
+        return None
+
+    # --- slots ---------------------------------------------------------------------------
+    @Slot(object, object, object)
+    def _on_points_clicked(self, item: pg.ScatterPlotItem, points: Sequence, event: object) -> None:
+        if len(points):
+            self.point_clicked.emit(int(points[0].data()))
+
+    @Slot(object)
+    def _on_marker_moved(self, marker: pg.TargetItem) -> None:
+        pos = marker.pos()
+        self.marker_moved.emit(float(pos.x()), float(pos.y()))
+
+    @Slot(object)
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        index = self.index_at(scene_pos)
+        text = "" if index is None else self.tip_for(index)
+        if text == self.last_tip:
+            return
+        self.last_tip = text
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self._plot)
+        else:
+            QToolTip.hideText()
+
+    @Slot(int)
+    def _on_mode_changed(self, mode: int) -> None:
+        for combo in (self._dim_x, self._dim_y):
+            combo.setEnabled(mode == 1)
+        self._emit_axes()
+
+    @Slot(int)
+    def _on_dim_x_changed(self, i: int) -> None:
+        self._keep_apart(self._dim_y, i)
+        self._emit_axes()
+
+    @Slot(int)
+    def _on_dim_y_changed(self, j: int) -> None:
+        self._keep_apart(self._dim_x, j)
+        self._emit_axes()
+
+    def _keep_apart(self, other: QComboBox, chosen: int) -> None:
+        """The two axes must be different dimensions: move the other combo off `chosen`."""
+        if other.currentIndex() == chosen and self._latent_dim > 1:
+            other.blockSignals(True)
+            other.setCurrentIndex((chosen + 1) % self._latent_dim)
+            other.blockSignals(False)
+
+    def _emit_axes(self) -> None:
+        if self._latent_dim >= 2 and self._dim_x.currentIndex() >= 0:
+            self.axes_changed.emit(*self.axes_choice())

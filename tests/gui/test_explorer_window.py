@@ -1,0 +1,653 @@
+"""The explorer window, driven through its real widgets (offscreen), checked against the core.
+
+Every expected image or position is computed by an independent core `Explorer` on the same file,
+so the tests check the wiring (which widget changes which state, and what is shown), not numbers
+copied from a run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from latentlab.core.checkpoint import load_model
+from latentlab.core.explorer import Explorer
+from latentlab.gui import main_window as main_window_module
+from latentlab.gui import settings
+from latentlab.gui.image_view import to_ink_uint8
+from latentlab.gui.main_window import MainWindow
+from latentlab.gui.model_info_dialog import HISTORY_COLUMNS
+
+from .conftest import SMALL_CVAE, make_record
+
+LOAD_MS = 10_000
+
+
+class Recorder:
+    """Collects a signal's emissions (or a patched function's calls)."""
+
+    def __init__(self, signal=None) -> None:
+        self.calls: list[tuple] = []
+        if signal is not None:
+            signal.connect(self)
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(args)
+        return QMessageBox.StandardButton.Ok
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch) -> Recorder:
+    """Error dialogs are recorded instead of blocking the test."""
+    critical = Recorder()
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    return critical
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Build windows that are closed and joined after the test, unsaved model or not."""
+    windows: list[MainWindow] = []
+
+    def make(path: Path | None = None, **kwargs) -> MainWindow:
+        kwargs.setdefault("training_factory", None)
+        window = MainWindow(**kwargs)
+        window._ask_unsaved = lambda allow_cancel=True: QMessageBox.StandardButton.Discard
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        if path is not None:
+            with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+                window.open_model(path)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+
+
+def reference(path: Path) -> Explorer:
+    return Explorer(load_model(path))
+
+
+def shown(window: MainWindow) -> np.ndarray:
+    return window.image_view.shown_image()
+
+
+def viewport_pos(window: MainWindow, item, x: float, y: float) -> QPoint:
+    """Where view coordinates (x, y) of `item` are on the plot's viewport, in pixels."""
+    scene = item.mapToScene(QPointF(x, y))
+    return window.scatter.plot_widget.mapFromScene(scene)
+
+
+def isolated_point(points: np.ndarray) -> int:
+    """The test point farthest from its nearest neighbour (a click on it cannot hit another)."""
+    d = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    return int(np.argmax(d.min(axis=1)))
+
+
+def spot_for(window: MainWindow, index: int):
+    """The class item holding test point `index` and the SpotItem the plot made for it."""
+    label = int(window.explorer.encoding.labels[index])
+    item = window.scatter.class_items()[label]
+    spots = [s for s in item.points() if int(s.data()) == index]
+    assert len(spots) == 1
+    return item, spots[0]
+
+
+# --- class selector ---------------------------------------------------------------------------
+
+
+def test_digit_buttons_and_keys_change_the_image(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-6)
+    buttons = window.selector.buttons()
+
+    qtbot.mouseClick(buttons[3], Qt.MouseButton.LeftButton)
+    ref.set_digit(3)
+    assert window.explorer.digit == 3 and buttons[3].isChecked()
+    np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-6)
+    assert window.image_view.title() == "Decoded: 3"
+    reading = ref.classify(ref.decode())
+    assert window.image_view.caption() == f"reads as {reading[0]} — {reading[1]:.0%}"
+
+    before = shown(window).copy()
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    ref.set_digit(7)
+    assert window.selector.digit() == 7 and buttons[7].isChecked() and not buttons[3].isChecked()
+    np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-6)
+    assert not np.allclose(before, shown(window))
+
+
+# --- sliders ----------------------------------------------------------------------------------
+
+
+def test_each_slider_changes_the_image_and_the_marker(make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    assert window.sliders.count() == ref.latent_dim
+    for i in range(ref.latent_dim):
+        image_before = shown(window).copy()
+        marker_before = window.scatter.marker_position()
+        slider = window.sliders.slider(i)
+        slider.setValue(120 + 10 * i)  # ticks of 0.01
+        for _ in range(3):  # and as a user's keyboard steps do
+            slider.triggerAction(slider.SliderAction.SliderSingleStepAdd)
+        ref.set_latent(i, (123 + 10 * i) / 100)
+        np.testing.assert_allclose(window.explorer.z, ref.z, atol=1e-6)
+        np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-6)
+        np.testing.assert_allclose(window.scatter.marker_position(), ref.current_point(), atol=1e-5)
+        assert window.sliders.spin_box(i).value() == pytest.approx((123 + 10 * i) / 100)
+        assert not np.allclose(image_before, shown(window))
+        assert not np.allclose(marker_before, window.scatter.marker_position())
+
+
+def test_editing_a_value_box_moves_its_slider_and_the_image(make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    window.sliders.spin_box(1).setValue(-2.25)
+    ref.set_latent(1, -2.25)
+    assert window.sliders.slider(1).value() == -225
+    np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-6)
+
+
+def test_random_and_reset(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    decodes = Recorder()
+    window.scatter.marker_moved.connect(decodes)  # must stay silent: no echo from set_marker
+    qtbot.mouseClick(window.sliders.random_button, Qt.MouseButton.LeftButton)
+    z = window.explorer.z.copy()
+    assert np.all(np.abs(z) <= 3.5) and np.any(z != 0)
+    np.testing.assert_allclose(window.sliders.values(), z, atol=0.006)
+    ref.set_z(z)
+    np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-6)
+    np.testing.assert_allclose(window.scatter.marker_position(), ref.current_point(), atol=1e-5)
+
+    qtbot.mouseClick(window.sliders.reset_button, Qt.MouseButton.LeftButton)
+    ref.reset()
+    assert window.sliders.values() == [0.0] * ref.latent_dim
+    np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-6)
+    assert decodes.calls == []
+
+
+def test_each_action_decodes_exactly_once(make_window, cvae_file, monkeypatch):
+    window = make_window(cvae_file)
+    explorer = window.explorer
+    calls: list[str] = []
+    for name in ("decode", "reconstruction"):
+        original = getattr(explorer, name)
+        monkeypatch.setattr(
+            explorer, name, lambda *a, _n=name, _f=original: (calls.append(_n), _f(*a))[1]
+        )
+
+    def count(action) -> list[str]:
+        calls.clear()
+        action()
+        return list(calls)
+
+    assert count(window.sliders.random_button.click) == ["decode"]
+    assert count(window.sliders.reset_button.click) == ["decode"]
+    assert count(lambda: window.sliders.slider(0).setValue(77)) == ["decode"]
+    assert count(lambda: window.selector.buttons()[5].click()) == ["decode"]
+    assert count(lambda: window.scatter.marker.setPos(0.3, -0.2)) == ["decode"]  # as a drag does
+    item, spot = spot_for(window, 11)
+    assert count(lambda: item.sigClicked.emit(item, [spot], None)) == ["reconstruction"]
+
+
+# --- scatter ----------------------------------------------------------------------------------
+
+
+def test_scatter_shows_every_test_point_by_class(make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    labels = ref.encoding.labels
+    for c, item in enumerate(window.scatter.class_items()):
+        x, y = item.getData()
+        np.testing.assert_allclose(np.c_[x, y], ref.points()[labels == c], atol=1e-6)
+    total = sum(len(item.getData()[0]) for item in window.scatter.class_items())
+    assert total == len(labels)
+    bottom = window.scatter.plot_widget.getPlotItem().getAxis("bottom")
+    assert bottom.labelText == ref.axes.labels[0] and "PC1" in bottom.labelText
+
+
+def test_clicking_a_point_signal_loads_its_reconstruction(make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    index = 42
+    item, spot = spot_for(window, index)
+    item.sigClicked.emit(item, [spot], None)  # what the plot emits on a click
+
+    predicted = int(ref.predicted[index])
+    assert window.selector.digit() == predicted and window.explorer.digit == predicted
+    np.testing.assert_allclose(window.sliders.values(), ref.encoding.mu[index], atol=0.006)
+    np.testing.assert_allclose(window.explorer.z, ref.encoding.mu[index], atol=1e-6)
+    np.testing.assert_allclose(shown(window), ref.reconstruction(index), atol=1e-6)
+    assert window.image_view.title() == f"Reconstruction of #{index}"
+    np.testing.assert_allclose(window.scatter.marker_position(), ref.points()[index], atol=1e-5)
+    # The test data is not installed in the test environment: the window says so.
+    assert window.original_view.image() is None
+    assert window.original_view.caption() in (
+        "loading the test images…",
+        "original not available (no MNIST data found)",
+    )
+
+
+def test_a_real_mouse_click_on_a_point(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    index = isolated_point(ref.points())
+    item, _ = spot_for(window, index)
+    x, y = ref.points()[index]
+    clicked = Recorder(window.scatter.point_clicked)
+    qtbot.mouseClick(
+        window.scatter.plot_widget.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=viewport_pos(window, item, x, y),
+    )
+    assert clicked.calls == [(index,)]
+    np.testing.assert_allclose(window.sliders.values(), ref.encoding.mu[index], atol=0.006)
+    assert window.selector.digit() == int(ref.predicted[index])
+
+
+def test_the_original_is_shown_beside_the_reconstruction_when_the_data_is_there(
+    qtbot, make_window, cvae_file
+):
+    ref = reference(cvae_file)
+    n = len(ref.encoding)
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    asked: list[str] = []
+
+    def fake_loader(dataset: str):
+        asked.append(dataset)
+        return images, ref.encoding.labels.copy()
+
+    window = make_window(test_loader=fake_loader)
+    with qtbot.waitSignal(window.test_data_changed, timeout=LOAD_MS):
+        window.open_model(cvae_file)
+    assert asked == ["mnist"]
+    window._on_point_clicked(7)
+    np.testing.assert_allclose(window.original_view.image(), images[7] / 255.0, atol=1e-6)
+    assert window.original_view.caption() == f"test image #7 — label {ref.encoding.labels[7]}"
+    # Moving a slider leaves the reconstruction: the live decode is shown, the original cleared.
+    window.sliders.slider(0).setValue(50)
+    assert window.original_view.image() is None
+
+
+def test_test_data_that_does_not_match_the_model_is_not_shown(qtbot, make_window, cvae_file):
+    images = np.zeros((5, 28, 28), np.uint8)
+    window = make_window(test_loader=lambda name: (images, np.zeros(5, np.uint8)))
+    with qtbot.waitSignal(window.test_data_changed, timeout=LOAD_MS):
+        window.open_model(cvae_file)
+    window._on_point_clicked(3)
+    assert window.original_view.image() is None
+    assert "does not match" in window.original_view.caption()
+
+
+def test_hovering_a_point_names_it(make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    index = isolated_point(ref.points())
+    item, _ = spot_for(window, index)
+    x, y = ref.points()[index]
+    window.scatter._on_mouse_moved(item.mapToScene(QPointF(x, y)))
+    true, predicted = ref.encoding.labels[index], ref.predicted[index]
+    assert window.scatter.last_tip == (
+        f"test image #{index}\ntrue label: {true}\npredicted: {predicted}"
+    )
+    window.scatter._on_mouse_moved(item.mapToScene(QPointF(x + 1000, y + 1000)))
+    assert window.scatter.last_tip == ""
+
+
+@pytest.fixture
+def unthrottled_mouse():
+    """pyqtgraph drops mouse moves closer than 10 ms apart; synthetic moves come faster."""
+    previous = pg.getConfigOption("mouseRateLimit")
+    pg.setConfigOptions(mouseRateLimit=-1)
+    yield
+    pg.setConfigOptions(mouseRateLimit=previous)
+
+
+def test_dragging_the_marker_moves_the_sliders_live(
+    qtbot, make_window, cvae_file, unthrottled_mouse
+):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    viewport = window.scatter.plot_widget.viewport()
+    marker = window.scatter.marker
+    start = window.scatter.plot_widget.mapFromScene(marker.scenePos())
+    moves = Recorder(window.scatter.marker_moved)
+    images: list[np.ndarray] = []
+    window.scatter.marker_moved.connect(lambda x, y: images.append(shown(window).copy()))
+
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 6):
+        qtbot.mouseMove(viewport, start + QPoint(8 * step, -6 * step))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(40, -30))
+
+    assert len(moves.calls) >= 3  # the image followed the drag, not just its end
+    assert len({img.tobytes() for img in images}) >= 3
+    x, y = window.scatter.marker_position()
+    assert x > 0.01 and y > 0.01  # right and up, in view coordinates
+    ref.move_to_point(x, y)
+    np.testing.assert_allclose(window.explorer.z, ref.z, atol=1e-4)
+    np.testing.assert_allclose(window.sliders.values(), ref.z, atol=0.006)
+    np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-5)
+    np.testing.assert_allclose(window.explorer.current_point(), (x, y), atol=1e-4)
+
+
+def test_axes_combo_switches_to_two_latent_dimensions(make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    mu, labels = ref.encoding.mu, ref.encoding.labels
+    window.sliders.slider(2).setValue(100)
+    mode = window.scatter.mode_combo()
+    dim_x, dim_y = window.scatter.dim_combos()
+    assert not dim_x.isEnabled()
+
+    mode.setCurrentIndex(1)
+    assert dim_x.isEnabled() and window.explorer.axes.labels == ("z1", "z2")
+    item = window.scatter.class_items()[4]
+    np.testing.assert_allclose(np.c_[item.getData()], mu[labels == 4][:, [0, 1]], atol=1e-6)
+
+    dim_y.setCurrentIndex(2)
+    assert window.explorer.axes.labels == ("z1", "z3")
+    np.testing.assert_allclose(np.c_[item.getData()], mu[labels == 4][:, [0, 2]], atol=1e-6)
+    assert window.scatter.marker_position() == pytest.approx((0.0, 1.0), abs=1e-6)
+    axis = window.scatter.plot_widget.getPlotItem().getAxis("left")
+    assert axis.labelText == "z3"
+
+    dim_x.setCurrentIndex(2)  # the same dimension twice is not allowed: the other one moves
+    assert dim_y.currentIndex() != 2 and window.explorer.axes.kind == "dims"
+
+    mode.setCurrentIndex(0)
+    assert window.explorer.axes.kind == "pca" and not dim_x.isEnabled()
+    np.testing.assert_allclose(np.c_[item.getData()], ref.points()[labels == 4], atol=1e-6)
+
+
+def test_legend_click_hides_a_class(make_window, cvae_file):
+    window = make_window(cvae_file)
+    legend = window.scatter._legend
+    sample, _ = legend.items[2]
+
+    class Click:
+        def button(self):
+            return Qt.MouseButton.LeftButton
+
+        def accept(self):
+            pass
+
+    sample.mouseClickEvent(Click())
+    assert not window.scatter.class_items()[2].isVisible()
+    assert window.scatter.class_items()[3].isVisible()
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def test_a_broken_file_leaves_the_previous_model_active(
+    qtbot, make_window, cvae_file, tmp_path, no_modal_dialogs
+):
+    window = make_window(cvae_file)
+    explorer, title = window.explorer, window.windowTitle()
+    bad = tmp_path / "x.safetensors"
+    bad.write_bytes(b"this is not a model file" * 10)
+    with qtbot.waitSignal(window.load_failed, timeout=LOAD_MS) as failed:
+        window.open_model(bad)
+    assert "x.safetensors" in failed.args[0]
+    assert window.explorer is explorer and window.windowTitle() == title
+    assert window.model_path == Path(cvae_file).resolve()
+    assert len(no_modal_dialogs.calls) == 1
+    parent, heading, text = no_modal_dialogs.calls[0]
+    assert parent is window and heading == "Could not open the model"
+    assert "x.safetensors" in text
+    assert not window.busy_bar.isVisible()
+
+
+def test_the_newest_load_request_wins(qtbot, make_window, cvae_file, vae2d_file):
+    window = make_window()
+    loaded = Recorder(window.model_loaded)
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.open_model(cvae_file)
+        window.open_model(vae2d_file)
+    assert len(loaded.calls) == 1
+    assert window.model_path == Path(vae2d_file).resolve() and window.explorer.latent_dim == 2
+
+
+def test_startup_shows_loading_then_the_model(qtbot, make_window, cvae_file, monkeypatch):
+    monkeypatch.setattr(main_window_module, "default_model_path", lambda: Path(cvae_file))
+    window = make_window()
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.start()
+        assert window.stack.currentIndex() == 0
+        assert window.message_page.title.text() == "Loading model…"
+        assert window.busy_bar.isVisibleTo(window)
+    assert window.stack.currentIndex() == 1 and not window.busy_bar.isVisibleTo(window)
+    assert window.windowTitle() == "latentlab — small-cvae.safetensors[*]"
+    assert settings.recent_models() == [str(Path(cvae_file).resolve())]
+
+
+def test_a_missing_default_model_is_explained_in_the_window(make_window, tmp_path, monkeypatch):
+    missing = tmp_path / "nowhere" / "mnist-cvae.safetensors"
+    monkeypatch.setattr(main_window_module, "default_model_path", lambda: missing)
+    window = make_window(training_factory=main_window_module.default_training_factory)
+    window.start()
+    assert window.stack.currentIndex() == 0 and window.explorer is None
+    detail = window.message_page.detail.text()
+    assert str(missing) in detail and "Model > Train new model" in detail
+    assert "File > Open model" in detail
+    assert window.message_page.open_button.isVisibleTo(window)
+    assert window.message_page.train_button.isEnabled()
+    assert not window.info_action.isEnabled() and not window.export_image_action.isEnabled()
+
+
+# --- plain 2-D model --------------------------------------------------------------------------
+
+
+def test_a_plain_2d_model(qtbot, make_window, vae2d_file):
+    window = make_window(vae2d_file)
+    ref = reference(vae2d_file)
+    assert not any(b.isEnabled() for b in window.selector.buttons())
+    assert window.selector.reason() == "Plain VAE: no class input"
+    assert window.sliders.count() == 2
+    assert window.explorer.axes.labels == ("z1", "z2")
+    assert not window.scatter.mode_combo().isVisibleTo(window)
+    item = window.scatter.class_items()[1]
+    labels = ref.encoding.labels
+    np.testing.assert_allclose(np.c_[item.getData()], ref.encoding.mu[labels == 1], atol=1e-6)
+    before = shown(window).copy()
+    qtbot.keyClick(window, Qt.Key.Key_4)  # keys do nothing without a class input
+    np.testing.assert_array_equal(before, shown(window))
+    window.sliders.slider(1).setValue(-80)
+    ref.set_latent(1, -0.8)
+    np.testing.assert_allclose(shown(window), ref.decode(), atol=1e-6)
+    assert window.scatter.marker_position() == pytest.approx((0.0, -0.8), abs=1e-6)
+    assert window.image_view.caption() == "plain VAE: no classifier to read it"
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_window_state_is_saved_and_restored(qtbot, make_window, cvae_file):
+    first = make_window(cvae_file)
+    first.resize(780, 560)
+    first.splitter.setSizes([300, 470])
+    sizes = first.splitter.sizes()
+    first.close()
+    assert not first.isVisible()
+
+    second = make_window(cvae_file)
+    assert (second.width(), second.height()) == (780, 560)
+    assert second.splitter.sizes() == sizes
+    second.recent_menu.aboutToShow.emit()
+    names = [a.text() for a in second.recent_menu.actions()]
+    assert names == [Path(cvae_file).name]
+
+
+# --- trained models, saving, quitting ------------------------------------------------------------
+
+
+def test_a_trained_model_becomes_the_unsaved_active_one(qtbot, make_window, cvae_file, tmp_path):
+    window = make_window(cvae_file, training_factory=main_window_module.default_training_factory)
+    assert window.training is not None and not window.training_dock.isVisible()
+    window.training.running_changed.emit(True)
+    assert window.training_dock.isVisible()
+
+    record = make_record(SMALL_CVAE.replace(latent_dim=3), seed=9)
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.training.model_trained.emit(record)
+    assert window.explorer.record is record and window.sliders.count() == 3
+    assert window.windowTitle() == "latentlab — untitled (unsaved)[*]"
+    assert window.isWindowModified() and window.save_action.isEnabled()
+
+
+def test_save_as_writes_the_model_and_clears_the_unsaved_mark(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    window = make_window()
+    record = make_record(seed=3)
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.adopt_record(record)
+    target = tmp_path / "mine"  # the suffix is added
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.save_action.trigger()
+    saved = tmp_path / "mine.safetensors"
+    assert load_model(saved).config == record.config
+    assert not window.isWindowModified() and not window.save_action.isEnabled()
+    assert window.windowTitle() == "latentlab — mine.safetensors[*]"
+
+
+def test_quitting_with_an_unsaved_model_asks_first(qtbot, make_window):
+    window = make_window()
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.adopt_record(make_record(seed=4))
+    asked = []
+
+    def answer(button):
+        def ask(allow_cancel=True):
+            asked.append(allow_cancel)
+            return button
+
+        return ask
+
+    window._ask_unsaved = answer(QMessageBox.StandardButton.Cancel)
+    assert not window.close() and window.isVisible()
+    window._ask_unsaved = answer(QMessageBox.StandardButton.Discard)
+    assert window.close() and not window.isVisible()
+    assert asked == [True, True]
+
+
+def test_opening_another_model_over_an_unsaved_one_asks(qtbot, make_window, cvae_file):
+    window = make_window()
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.adopt_record(make_record(seed=4))
+    record = window.explorer.record
+    window._ask_unsaved = lambda allow_cancel=True: QMessageBox.StandardButton.Cancel
+    window._open_confirmed(str(cvae_file))
+    assert not window.loader.is_busy and window.explorer.record is record
+    window._ask_unsaved = lambda allow_cancel=True: QMessageBox.StandardButton.Discard
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window._open_confirmed(str(cvae_file))
+    assert not window.isWindowModified()
+
+
+# --- export and info ------------------------------------------------------------------------------
+
+
+def test_export_image_writes_the_digit_scaled_up(make_window, cvae_file, tmp_path, monkeypatch):
+    window = make_window(cvae_file)
+    target = tmp_path / "digit.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.export_image_action.trigger()
+    image = QImage(str(target))
+    assert (image.width(), image.height()) == (280, 280)
+    grey = to_ink_uint8(window.image_view.image())
+    for row, col in ((0, 0), (14, 14), (5, 20), (27, 3)):
+        pixel = image.pixelColor(col * 10 + 5, row * 10 + 5)  # x = column, y = row
+        assert pixel.red() == grey[row, col]
+
+
+def test_export_scatter_writes_a_png(make_window, cvae_file, tmp_path, monkeypatch):
+    window = make_window(cvae_file)
+    target = tmp_path / "scatter.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.export_scatter_action.trigger()
+    image = QImage(str(target))
+    assert image.width() >= 400 and image.height() > 100
+
+
+def test_model_info_shows_config_metrics_and_history(make_window, cvae_file):
+    window = make_window(cvae_file)
+    window.info_action.trigger()
+    dialog = window._info_dialog
+    assert dialog is not None and dialog.isVisible()
+    tree = dialog.tree
+    top = {
+        tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+    }
+    assert top["File"].text(1) == str(Path(cvae_file).resolve())
+    config = {
+        top["Config"].child(i).text(0): top["Config"].child(i).text(1)
+        for i in range(top["Config"].childCount())
+    }
+    assert config["latent_dim"] == "4" and config["activation"] == "relu"
+    history = window.explorer.record.history
+    assert dialog.table.rowCount() == len(history)
+    assert dialog.table.columnCount() == len(HISTORY_COLUMNS)
+    assert dialog.table.item(1, 0).text() == str(history[1]["epoch"])
+
+
+# --- the entry point --------------------------------------------------------------------------
+
+
+def test_run_opens_the_window_and_loads_the_default_model(cvae_file):
+    """The real entry point, in its own process: `app.exec()` and `quit()` would leave the shared
+    test QApplication closing down, and later worker threads would never report back."""
+    code = (
+        "from pathlib import Path\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from latentlab.gui import app as app_module, main_window\n"
+        f"main_window.default_model_path = lambda: Path({str(cvae_file)!r})\n"
+        "def poll():\n"
+        "    for w in QApplication.topLevelWidgets():\n"
+        "        if isinstance(w, main_window.MainWindow) and w.isVisible() and w.explorer:\n"
+        "            print('TITLE', w.windowTitle()); w.close(); QApplication.quit(); return\n"
+        "    QTimer.singleShot(20, poll)\n"
+        "QTimer.singleShot(0, poll)\n"
+        "raise SystemExit(app_module.run())\n"
+    )
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "TITLE latentlab — small-cvae.safetensors[*]" in result.stdout.splitlines()
+
+
+def test_starting_the_window_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from latentlab.gui.app import configure\n"
+        "from latentlab.gui.main_window import MainWindow\n"
+        "app = QApplication([]); configure(app); w = MainWindow(); w.show(); w.start()\n"
+        "w.shutdown()\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
