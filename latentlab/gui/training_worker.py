@@ -1,0 +1,147 @@
+"""The training run off the GUI thread: load the dataset, drive ``train()``, forward its events.
+
+Everything the worker sends is plain data (the core's event dataclasses, plus the two small ones
+below), so the GUI thread can keep them; the worker never touches a widget. torch and
+``latentlab.core.training`` are imported inside ``run()``, so importing this module (and starting
+the app) does not import torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from latentlab.core import datasets
+from latentlab.core.config import Config
+from latentlab.core.errors import DataError, LatentlabError
+from latentlab.core.events import BatchProgress, Cancelled, Failed
+
+from .workers import Throttle
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 0.2  # at most five batch reports a second reach the GUI
+SMOOTHING = 0.1  # weight of the newest report in the moving average of the batch loss
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """A forwarded ``BatchProgress`` with the loss smoothed over every report, forwarded or not."""
+
+    progress: BatchProgress
+    smoothed_loss: float
+
+
+@dataclass(frozen=True)
+class DataMissing:
+    """``load_dataset`` failed: the GUI offers to download the data or to choose its folder."""
+
+    dataset: str
+    data_dir: str | None
+    message: str  # the DataError's full text: what was looked for, where, and why it failed
+
+
+class LossSmoother:
+    """Exponential moving average; the first value starts it (no bias towards zero)."""
+
+    def __init__(self, weight: float = SMOOTHING):
+        self._weight = weight
+        self.value: float | None = None
+
+    def update(self, x: float) -> float:
+        self.value = x if self.value is None else self.value + self._weight * (x - self.value)
+        return self.value
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line a user can read (our own errors already start with one)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, LatentlabError):
+        return first or type(exc).__name__
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def limit_torch_threads(torch_module) -> int:
+    """Leave one core to the GUI thread.
+
+    torch's CPU kernels use every core by default; a training step would then compete with the
+    GUI thread for all of them and the sliders would stutter. One core fewer costs little speed.
+    Called from the worker thread, which is also the thread that runs the kernels (OpenMP's
+    thread count is per calling thread).
+    """
+    threads = max(1, (os.cpu_count() or 1) - 1)
+    torch_module.set_num_threads(threads)
+    return threads
+
+
+class TrainingWorker(QObject):
+    """One training run. ``run()`` executes in a worker thread; ``cancel()`` is thread-safe.
+
+    ``event`` carries, in order: ``Started``, ``BatchReport`` (throttled), ``EpochEnd`` ...,
+    then exactly one of ``Finished``, ``Cancelled``, ``Failed`` or ``DataMissing``.
+    """
+
+    event = Signal(int, object)  # run_id, event: a late event of an earlier run is recognisable
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        device: str = "auto",
+        data_dir: str | None = None,
+        run_id: int = 0,
+        progress_interval_s: float = PROGRESS_INTERVAL_S,
+    ):
+        super().__init__()
+        self.config = config
+        self.device = device
+        self.data_dir = data_dir
+        self.run_id = run_id
+        self._cancel = threading.Event()
+        self._throttle = Throttle(progress_interval_s)
+        self._smoother = LossSmoother()
+
+    def cancel(self) -> None:
+        """Ask the run to stop; it does so before its next batch."""
+        self._cancel.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def _emit(self, ev: object) -> None:
+        self.event.emit(self.run_id, ev)
+
+    def run(self) -> None:
+        """Load the data, train, and always end with exactly one final event."""
+        try:
+            self._run()
+        except Exception as exc:
+            log.exception("training failed")
+            self._emit(Failed(one_line(exc), None))
+
+    def _run(self) -> None:
+        try:
+            dataset = datasets.load_dataset(self.config.dataset, self.data_dir)
+        except DataError as exc:
+            self._emit(DataMissing(self.config.dataset, self.data_dir, str(exc)))
+            return
+        if self._cancel.is_set():
+            self._emit(Cancelled(None, 0))
+            return
+        import torch
+
+        from latentlab.core.training import train
+
+        limit_torch_threads(torch)
+        for ev in train(self.config, dataset, device=self.device, cancel=self._cancel):
+            if isinstance(ev, BatchProgress):
+                smoothed = self._smoother.update(ev.loss)
+                if self._throttle.ready(force=ev.batch == ev.batches):
+                    self._emit(BatchReport(ev, smoothed))
+            else:
+                self._emit(ev)
