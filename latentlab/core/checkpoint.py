@@ -81,7 +81,12 @@ def load_model(path: str | os.PathLike[str]) -> ModelRecord:
     tensors = _parse_tensors(path, data)
     weights = _check_weights(path, config, tensors)
     encoding = _check_encoding(path, config, tensors)
-    class_names = meta.get("class_names", [str(i) for i in range(config.num_classes)])
+    if "class_names" in meta:
+        class_names = meta["class_names"]
+    else:  # an older file: the dataset's own names
+        from .datasets import default_class_names
+
+        class_names = list(default_class_names(config.dataset, config.num_classes))
     if (
         not isinstance(class_names, list)
         or len(class_names) != config.num_classes

@@ -46,6 +46,7 @@ __all__ = [
     "FileCheck",
     "FileSpec",
     "cache_dir",
+    "default_class_names",
     "fetch",
     "get_spec",
     "load_dataset",
@@ -185,6 +186,17 @@ def register_dataset(spec: DatasetSpec) -> None:
     if not 1 <= spec.num_classes <= 256:
         raise ValueError(f"dataset {spec.name!r}: needs 1 to 256 class names (labels are uint8)")
     DATASETS[spec.name] = spec
+
+
+def default_class_names(dataset: str, num_classes: int) -> tuple[str, ...]:
+    """The known dataset's class names, else "0", "1", ... (a file written without names).
+
+    So a Fashion-MNIST model whose file names no classes still shows "Trouser", not "1".
+    """
+    spec = DATASETS.get(dataset.strip().lower().replace("_", "-"))
+    if spec is not None and spec.num_classes == num_classes:
+        return spec.class_names
+    return tuple(str(i) for i in range(num_classes))
 
 
 def get_spec(name: str) -> DatasetSpec:

@@ -45,9 +45,15 @@ def utc_now() -> str:
 class ModelRecord:
     config: Config
     weights: dict[str, np.ndarray]  # torch state_dict names -> float32 arrays
-    class_names: tuple[str, ...] = tuple(str(i) for i in range(10))
+    class_names: tuple[str, ...] = ()  # empty: the dataset's own names (see __post_init__)
     history: list[dict[str, Any]] = field(default_factory=list)  # one entry per finished epoch
     metrics: dict[str, Any] = field(default_factory=dict)  # test metrics of the final weights
     test_encoding: TestEncoding | None = None
     created: str = field(default_factory=utc_now)
     format_version: int = 1  # of the file it was read from (latentlab.core.checkpoint)
+
+    def __post_init__(self) -> None:
+        if not self.class_names:
+            from .datasets import default_class_names  # lazy: keeps the import graph small
+
+            self.class_names = default_class_names(self.config.dataset, self.config.num_classes)

@@ -51,15 +51,22 @@ def test_selector_buttons_are_exclusive_and_emit_the_digit(qtbot):
     assert selector.digit() == 9 and chosen.calls == [(6,), (2,)]
 
 
-def test_selector_uses_short_class_names_with_full_tooltips(qtbot):
+def test_selector_shows_word_class_names_whole_in_two_rows_with_tooltips(qtbot):
     selector = ClassSelector()
     qtbot.addWidget(selector)
+    selector.set_classes([str(i) for i in range(10)], conditional=True)
+    assert selector.rows() == 1
     selector.set_classes(FASHION, conditional=True)
-    texts = [b.text() for b in selector.buttons()]
-    assert texts[0] == short_name("T-shirt/top") == "T-shirt"
-    assert texts[9] == "Ankle"
-    assert all(len(t) <= 7 for t in texts)
+    assert selector.rows() == 2
+    assert [b.text() for b in selector.buttons()] == list(FASHION)
     assert selector.buttons()[0].toolTip() == "T-shirt/top (key 0)"
+    assert selector.buttons()[9].toolTip() == "Ankle boot (key 9)"
+    long_names = [*FASHION[:9], "Extraordinarily long coat"]
+    selector.set_classes(long_names, conditional=True)
+    assert selector.buttons()[9].text() == short_name(long_names[9]) == "Extrao…"
+    assert selector.buttons()[9].toolTip() == "Extraordinarily long coat (key 9)"
+    selector.set_classes([str(i) for i in range(10)], conditional=True)
+    assert selector.rows() == 1 and selector.buttons()[9].text() == "9"
 
 
 def test_selector_is_disabled_for_a_plain_model_and_says_why(qtbot):
