@@ -98,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--dataset", default="mnist")
     _add_data_dir(data)
 
+    morph = sub.add_parser("morph", help="decode a walk between two test points: GIF or PNG strip")
+    morph.add_argument("file")
+    morph.add_argument("--from", dest="start", type=int, required=True, metavar="I")
+    morph.add_argument("--to", dest="end", type=int, required=True, metavar="J")
+    morph.add_argument("--out", required=True, help=".gif (animation) or .png (strip)")
+    morph.add_argument("--steps", type=int, default=10, help="frames, both ends included")
+    morph.add_argument("--slerp", action="store_true", help="spherical, not linear, interpolation")
+    morph.add_argument("--frame-ms", type=int, default=100, help="GIF time per frame")
+
     sub.add_parser("presets", help="list the training presets")
     return parser
 
@@ -370,6 +379,26 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_morph(args: argparse.Namespace) -> int:
+    from .core.checkpoint import load_model
+    from .core.morph import end_at_test_point, morph, save_morph
+    from .core.numpy_net import NumpyVAE
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".gif", ".png"):
+        raise LatentlabError(f"{out}: --out must end in .gif or .png")
+    record = load_model(args.file)
+    try:
+        a, b = end_at_test_point(record, args.start), end_at_test_point(record, args.end)
+        kind = "slerp" if args.slerp else "linear"
+        result = morph(NumpyVAE(record.config, record.weights), a, b, args.steps, kind)
+    except (ValueError, IndexError) as exc:
+        raise LatentlabError(str(exc)) from exc
+    save_morph(result.frames, out, frame_ms=args.frame_ms)
+    print(f"wrote {out}: {a.label} -> {b.label}, {len(result)} frames, {kind}")
+    return 0
+
+
 COMMANDS = {
     "gui": cmd_gui,
     "train": cmd_train,
@@ -378,4 +407,5 @@ COMMANDS = {
     "sample": cmd_sample,
     "data": cmd_data,
     "presets": cmd_presets,
+    "morph": cmd_morph,
 }
