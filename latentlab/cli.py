@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(ev)
     ev.add_argument("--device", default="auto")
     ev.add_argument("--json", action="store_true")
+    ev.add_argument(
+        "--iwae",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also estimate the test negative log-likelihood with K importance samples (IWAE)",
+    )
 
     sample = sub.add_parser("sample", help="rows of random styles, one column per class")
     sample.add_argument("file")
@@ -310,6 +317,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     record = load_model(args.file)
     dataset = load_dataset(record.config.dataset, args.data_dir)
     metrics = evaluate_record(record, dataset, device=args.device)
+    if args.iwae:
+        from .core.report import iwae_metrics
+
+        metrics.update(iwae_metrics(record, dataset, args.iwae, device=args.device))
     if args.json:
         print(
             json.dumps({"file": args.file, "metrics": metrics, "stored": record.metrics}, indent=2)

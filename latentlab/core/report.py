@@ -20,13 +20,18 @@ import math
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from .errors import LatentlabError
 from .model import VAE, kl_to_standard_normal, reconstruction_nll
 from .record import ModelRecord
 from .training import model_from_record
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
 
 LOG_2PI = math.log(2 * math.pi)
 SAMPLES_PER_CHUNK = 20_000  # decoded images per forward pass (images x k)
@@ -198,3 +203,18 @@ def evaluate_report(
             result = item
     assert result is not None
     return result
+
+
+def iwae_metrics(record: ModelRecord, dataset: Dataset, k: int, device: str = "auto") -> dict:
+    """`test_iwae_nll` (nats per image, k importance samples) for `latentlab eval --iwae K`."""
+    if k < 1:
+        raise LatentlabError(f"--iwae needs at least 1 sample, got {k}")
+    report = evaluate_report(
+        record,
+        dataset.test_images,
+        dataset.test_labels,
+        k=k,
+        generated_per_class=0,
+        device=device,
+    )
+    return {"test_iwae_nll": report.iwae_nll, "iwae_k": k}
