@@ -261,11 +261,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .core.checkpoint import load_model
 
     record = load_model(args.file)
+    _check_opens_in_app(record, args.file)
     if args.json:
         print(json.dumps(info_dict(record, args.file), indent=2))
         return 0
     print(info_text(record, args.file))
     return 0
+
+
+def _check_opens_in_app(record: Any, path: str) -> None:
+    """`info` accepts exactly the files the app opens, so build the explorer state as it does."""
+    from .core.errors import ModelFileError
+    from .core.explorer import Explorer
+
+    try:
+        Explorer(record)
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None  # the app's words for the same file
 
 
 def info_dict(record: Any, path: str) -> dict[str, Any]:
@@ -302,11 +314,16 @@ def info_text(record: Any, path: str) -> str:
         for h in record.history:
             acc = h.get("test_accuracy")
             acc_text = f"  acc {acc:.4f}" if isinstance(acc, float) else ""
-            test = h.get("test", {})
-            lines.append(
-                f"    epoch {h.get('epoch')}: {test.get('recon', 0) + test.get('kl', 0):.2f}{acc_text}"
-            )
+            test = h.get("test") if isinstance(h.get("test"), dict) else {}
+            loss = [test.get(k, 0) for k in ("recon", "kl")]
+            loss_text = f"{sum(loss):.2f}" if all(_is_number(v) for v in loss) else "?"
+            lines.append(f"    epoch {h.get('epoch')}: {loss_text}{acc_text}")
     return "\n".join(lines)
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number (history entries come from files, so they may hold anything)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ FORMAT_VERSION = 1
 METADATA_KEY = "latentlab"
 ENCODING_PREFIX = "test_encoding."
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit
+IMAGE_PIXELS = 28 * 28
 
 
 def save_model(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
@@ -95,8 +96,12 @@ def load_model(path: str | os.PathLike[str]) -> ModelRecord:
         raise _error(path, f"class_names must be a list of {config.num_classes} strings")
     history = meta.get("history", [])
     metrics = meta.get("metrics", {})
-    if not isinstance(history, list) or not isinstance(metrics, dict):
-        raise _error(path, "metadata 'history' must be a list and 'metrics' an object")
+    if (
+        not isinstance(history, list)
+        or not all(isinstance(entry, dict) for entry in history)
+        or not isinstance(metrics, dict)
+    ):
+        raise _error(path, "metadata 'history' must be a list of objects and 'metrics' an object")
     return ModelRecord(
         config=config,
         weights=weights,
@@ -186,9 +191,14 @@ def _parse_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
 
 def _parse_config(path: Path, meta: dict[str, Any]) -> Config:
     try:
-        return Config.from_dict(meta.get("config"))
+        config = Config.from_dict(meta.get("config"))
     except ConfigError as exc:
         raise _error(path, f"invalid config: {exc}") from None
+    if config.input_dim != IMAGE_PIXELS:  # every dataset, the explorer and sampling are 28 x 28
+        raise _error(
+            path, f"invalid config: input_dim is {config.input_dim}, latentlab models read 28 x 28"
+        )
+    return config
 
 
 def _parse_tensors(path: Path, data: bytes) -> dict[str, np.ndarray]:
