@@ -41,6 +41,7 @@ from latentlab.core.record import ModelRecord
 
 from . import settings
 from .class_selector import ClassSelector
+from .explore_tools import ExploreTools
 from .image_view import DigitView, to_qimage
 from .latent_scatter import LatentScatter
 from .latent_sliders import LatentSliders
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
     model_loaded = Signal(object)  # the Explorer now shown
     load_failed = Signal(str)  # one-line message (also shown in a dialog)
     test_data_changed = Signal()  # the test images arrived, or their absence is known
+    view_changed = Signal()  # the shown state (point, class, axes) changed: docks follow it
 
     def __init__(
         self,
@@ -152,6 +154,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.training = self._create_training(training_factory)
         self._build_shortcuts()
+        self.explore_tools = ExploreTools(self)  # Morph, Manifold grid, Nearest test digits
         self._restore_settings()
         self._update_title()
         self._update_actions()
@@ -335,6 +338,14 @@ class MainWindow(QMainWindow):
     def is_unsaved(self) -> bool:
         return self._unsaved
 
+    def refresh(self) -> None:
+        """Show the explorer's state again (after a dock showed something else, e.g. a morph)."""
+        self._refresh()
+
+    def test_image(self, index: int) -> tuple[np.ndarray | None, str]:
+        """Test image `index` in [0, 1] and a caption, or None and why it is not available."""
+        return self._original(index)
+
     # --- model swap -------------------------------------------------------------------------
     @Slot(object, object)
     def _on_model_loaded(self, path: str | None, explorer: Explorer) -> None:
@@ -496,6 +507,7 @@ class MainWindow(QMainWindow):
         explorer.set_axes(axes)
         self.scatter.set_points(explorer.points(), axes.labels)
         self.scatter.set_marker(*explorer.current_point())
+        self.view_changed.emit()
 
     def _show_new_z(self) -> None:
         """After z changed as a whole: show it on the sliders (no signals), then decode once."""
@@ -533,6 +545,7 @@ class MainWindow(QMainWindow):
         self.image_view.set_title(title)
         self.image_view.set_image(image, caption)
         self.scatter.set_marker(*explorer.current_point())
+        self.view_changed.emit()
 
     # --- file menu --------------------------------------------------------------------------
     @Slot()

@@ -1,0 +1,296 @@
+"""Morph, manifold grid and nearest test digits: three docks wired to the explorer window.
+
+The window owns the explorer state; this module only listens (`model_loaded`, `view_changed`,
+`test_data_changed`) and answers through the window's own paths: a neighbour click is a scatter
+click (`scatter.point_clicked`), a grid click is a marker drag (`scatter.marker_moved`). Work for
+a hidden dock is skipped, and bursts of changes (a slider drag) are folded into one update by a
+short single-shot timer, so dragging stays as fluid as without the docks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from latentlab.core.explorer import Explorer
+from latentlab.core.morph import MorphEnd
+from latentlab.core.neighbours import nearest
+
+from .manifold_view import GridState, ManifoldView
+from .morph_panel import MorphPanel
+from .neighbours_panel import Neighbour, NeighboursPanel
+
+UPDATE_DELAY_MS = 15  # fold a drag's many changes into one update of the docks
+PATH_COLOUR = "#d62728"
+
+
+class ExploreTools(QObject):
+    """Builds the three docks and their menu actions on `window` and keeps them up to date."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window: Any = window
+        self._last_clicked: int | None = None
+        self._explorer: Explorer | None = None  # the model the docks were set up for
+        self._neighbour_key: tuple | None = None
+
+        self.morph_panel = MorphPanel()
+        self.manifold_view = ManifoldView()
+        self.neighbours_panel = NeighboursPanel()
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.morph_dock = self._dock("Morph", "morphDock", self.morph_panel, bottom)
+        self.neighbours_dock = self._dock(
+            "Nearest test digits", "neighboursDock", self.neighbours_panel, bottom
+        )
+        self.manifold_dock = self._dock("Manifold grid", "manifoldDock", self.manifold_view, right)
+
+        self.morph_action = self._action(
+            self.morph_dock,
+            "&Morph between two points",
+            "Ctrl+M",
+            "Show the Morph panel: decode a path from A to B, play it, export a GIF",
+        )
+        self.manifold_action = self._action(
+            self.manifold_dock,
+            "Manifold &grid",
+            "Ctrl+G",
+            "Show the grid of digits decoded over the scatter's axes",
+        )
+        self.neighbours_action = self._action(
+            self.neighbours_dock,
+            "&Nearest test digits",
+            "Ctrl+N",
+            "Show the test digits nearest to the current point in latent space",
+        )
+        menu = window.explore_menu
+        menu.addSeparator()
+        for act in (self.morph_action, self.manifold_action, self.neighbours_action):
+            menu.addAction(act)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(UPDATE_DELAY_MS)
+        self._timer.timeout.connect(self.update_now)
+
+        # Drawn on the scatter: the morph's path and the grid overlay.
+        plot = window.scatter.plot_widget.getPlotItem()
+        self.path_item = pg.PlotDataItem(
+            pen=pg.mkPen(PATH_COLOUR, width=3, style=Qt.PenStyle.DashLine),
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=PATH_COLOUR,
+            symbolPen=None,
+        )
+        self.path_item.setZValue(50)
+        self.end_labels = {
+            which: pg.TextItem(
+                which,
+                color="w",
+                fill=pg.mkBrush(PATH_COLOUR),
+                border=pg.mkPen("w"),
+                anchor=(0.5, 1.3),
+            )
+            for which in "AB"
+        }
+        for item in self.end_labels.values():
+            font = item.textItem.font()
+            font.setBold(True)
+            item.setFont(font)
+        plot.addItem(self.path_item, ignoreBounds=True)
+        for item in self.end_labels.values():
+            item.setZValue(51)
+            plot.addItem(item, ignoreBounds=True)
+        plot.addItem(self.manifold_view.overlay_item, ignoreBounds=True)
+        self._show_path(False)
+
+        self.morph_panel.set_current_provider(self.current_end)
+        self.morph_panel.frame_shown.connect(self._on_morph_frame)
+        self.morph_panel.playing_changed.connect(self._on_playing_changed)
+        self.morph_panel.morph_changed.connect(self._update_path)
+        self.manifold_view.settings_changed.connect(self.schedule)
+        self.manifold_view.overlay_check.toggled.connect(self.schedule)
+        self.manifold_view.point_chosen.connect(window.scatter.marker_moved)
+        self.neighbours_panel.settings_changed.connect(self._on_neighbour_settings)
+        self.neighbours_panel.index_clicked.connect(window.scatter.point_clicked)
+        window.scatter.point_clicked.connect(self._on_point_clicked)
+        window.model_loaded.connect(self._on_model_loaded)
+        window.view_changed.connect(self._on_view_changed)
+        window.test_data_changed.connect(self._on_test_data_changed)
+        for dock in (self.morph_dock, self.manifold_dock, self.neighbours_dock):
+            dock.visibilityChanged.connect(self.schedule)
+        self.morph_dock.visibilityChanged.connect(self._update_path)
+
+    # --- construction --------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.window.addDockWidget(area, dock)
+        dock.hide()
+        return dock
+
+    def _action(self, dock: QDockWidget, text: str, shortcut: str, tip: str) -> QAction:
+        act = dock.toggleViewAction()
+        act.setText(text)
+        act.setShortcut(QKeySequence(shortcut))
+        act.setToolTip(tip)
+        act.setStatusTip(tip)
+        return act
+
+    # --- state ---------------------------------------------------------------------------------
+    @property
+    def explorer(self) -> Explorer | None:
+        """The window's explorer once the docks know it (None while a new model is swapped in)."""
+        e = self.window.explorer
+        return e if e is self._explorer else None
+
+    def current_end(self) -> MorphEnd | None:
+        """The window's current point as a morph end, named after its test point if it is one."""
+        e = self.explorer
+        if e is None:
+            return None
+        digit = e.digit if e.conditional else None
+        i = self._last_clicked
+        if i is not None and np.array_equal(e.z, e.encoding.mu[i]):
+            label = f"test #{i}"
+        else:
+            x, y = e.current_point()
+            label = f"point ({x:.2f}, {y:.2f})"
+        if digit is not None:
+            label += f" as {e.class_names[digit]}"
+        return MorphEnd(e.z.copy(), digit, label)
+
+    # --- updates -------------------------------------------------------------------------------
+    @Slot()
+    def schedule(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot()
+    def update_now(self) -> None:
+        """Bring the visible docks (and the overlay) up to date with the explorer."""
+        self._timer.stop()
+        e = self.explorer
+        if e is None:
+            return
+        view = self.manifold_view
+        if self.manifold_dock.isVisible() or view.overlay_check.isChecked():
+            view.update_grid(GridState(e.net, e.axes, e.z, e.class_input()), e.axes.labels)
+        if self.neighbours_dock.isVisible():
+            self._update_neighbours(e)
+
+    def _update_neighbours(self, e: Explorer) -> None:
+        panel = self.neighbours_panel
+        same = panel.same_class_only()
+        key = (e.z.tobytes(), e.digit, panel.k(), same)
+        if key == self._neighbour_key:
+            return
+        self._neighbour_key = key
+        only = (e.predicted == e.digit) if same else None
+        indices, distances = nearest(e.encoding.mu, e.z, panel.k(), only)
+        reasons: set[str] = set()
+        shown: list[Neighbour] = []
+        names = e.class_names
+        for i, d in zip(indices.tolist(), distances.tolist(), strict=True):
+            image, reason = self.window.test_image(i)
+            what = "test image"
+            if image is None:
+                image, what = e.reconstruction(i), "reconstruction"
+                reasons.add(reason)
+            label = names[int(e.encoding.labels[i])]
+            shown.append(
+                Neighbour(
+                    i,
+                    image,
+                    f"#{i} · {d:.2f}",
+                    f"{what} #{i}, label {label}\ndistance {d:.3f} in latent space\n"
+                    "click to jump there",
+                )
+            )
+        scope = f" read as {names[e.digit]}" if same else ""
+        if reasons:
+            note = (
+                f"Showing the model's reconstructions, not the test images: "
+                f"{'; '.join(sorted(reasons))}."
+            )
+        else:
+            note = f"The {len(shown)} test images{scope} nearest to the current point (latent distance)."
+        panel.show_neighbours(shown, note)
+
+    # --- slots ---------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_model_loaded(self, explorer: Explorer) -> None:
+        self._explorer = explorer
+        self._last_clicked = None
+        self._neighbour_key = None
+        self.morph_panel.set_model(explorer.net)
+        self.manifold_view.clear()
+        self.neighbours_panel.set_conditional(explorer.conditional)
+        self.neighbours_panel.clear()
+        self.schedule()
+
+    @Slot()
+    def _on_view_changed(self) -> None:
+        if self.morph_panel.is_playing():
+            self.morph_panel.stop()  # the user changed something: show it, not the morph
+        self._update_path()
+        self.schedule()
+
+    @Slot()
+    def _on_test_data_changed(self) -> None:
+        self._neighbour_key = None
+        self.schedule()
+
+    @Slot()
+    def _on_neighbour_settings(self) -> None:
+        self._neighbour_key = None
+        self.schedule()
+
+    @Slot(int)
+    def _on_point_clicked(self, index: int) -> None:
+        self._last_clicked = index
+
+    @Slot(int)
+    def _on_morph_frame(self, index: int) -> None:
+        e, m = self.explorer, self.morph_panel.current_morph()
+        if e is None or m is None:
+            return
+        a, b = self.morph_panel.end("A"), self.morph_panel.end("B")
+        view = self.window.image_view
+        view.set_title(f"Morph: frame {index + 1} of {len(m)}")
+        caption = f"{a.label} → {b.label}" if a and b else ""
+        if m.class_probs is not None:
+            probs = m.class_probs[index]
+            top = np.argsort(probs)[::-1][:2]
+            mix = " + ".join(f"{probs[c]:.0%} {e.class_names[c]}" for c in top if probs[c] > 0)
+            caption += f"\nclass input: {mix}"
+        view.set_image(m.frames[index], caption)
+        self.window.scatter.set_marker(*e.axes.project(m.z[index]))
+
+    @Slot(bool)
+    def _on_playing_changed(self, playing: bool) -> None:
+        if not playing:
+            self.window.refresh()  # back to the explorer's own state
+
+    @Slot()
+    def _update_path(self) -> None:
+        e, m = self.explorer, self.morph_panel.current_morph()
+        if e is None or m is None or not self.morph_dock.isVisible():
+            self._show_path(False)
+            return
+        points = e.axes.project(m.z)
+        self.path_item.setData(points[:, 0], points[:, 1])
+        self.end_labels["A"].setPos(*points[0])
+        self.end_labels["B"].setPos(*points[-1])
+        self._show_path(True)
+
+    def _show_path(self, visible: bool) -> None:
+        self.path_item.setVisible(visible)
+        for item in self.end_labels.values():
+            item.setVisible(visible)

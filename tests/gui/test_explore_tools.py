@@ -1,0 +1,410 @@
+"""Morph, manifold grid and nearest test digits, driven through the real window and widgets.
+
+Expected images, grids and neighbours come from the core functions run on an independent
+`Explorer` of the same file, so these tests check the wiring: which control changes what, and
+what the window then shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from latentlab.core.checkpoint import load_model
+from latentlab.core.errors import LatentlabError
+from latentlab.core.explorer import Explorer
+from latentlab.core.manifold import decode_manifold
+from latentlab.core.morph import morph
+from latentlab.core.neighbours import nearest
+from latentlab.gui.main_window import MainWindow
+
+LOAD_MS = 10_000
+WAIT_MS = 5_000
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    calls: list[tuple] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: calls.append(a))
+    return calls
+
+
+def missing_data(dataset: str):
+    raise LatentlabError(f"no {dataset} data found")
+
+
+@pytest.fixture
+def make_window(qtbot):
+    windows: list[MainWindow] = []
+
+    def make(path: Path, test_loader=missing_data) -> MainWindow:
+        window = MainWindow(training_factory=None, test_loader=test_loader)
+        window._ask_unsaved = lambda allow_cancel=True: QMessageBox.StandardButton.Discard
+        qtbot.addWidget(window)
+        window.resize(1300, 850)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        with qtbot.waitSignal(window.test_data_changed, timeout=LOAD_MS):
+            window.open_model(path)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+
+
+def reference(path: Path) -> Explorer:
+    return Explorer(load_model(path))
+
+
+def click(qtbot, widget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+# --- morph ------------------------------------------------------------------------------------
+
+
+def set_ends(qtbot, window: MainWindow, i: int, j: int):
+    tools = window.explore_tools
+    panel = tools.morph_panel
+    tools.morph_action.trigger()
+    window.scatter.point_clicked.emit(i)  # as a click on the scatter does
+    click(qtbot, panel.set_a_button)
+    window.scatter.point_clicked.emit(j)
+    click(qtbot, panel.set_b_button)
+    return panel
+
+
+def two_classes(ref: Explorer) -> tuple[int, int]:
+    """Two test points the model reads as different classes."""
+    predicted = ref.predicted
+    i = 0
+    j = int(np.flatnonzero(predicted != predicted[i])[0])
+    return i, j
+
+
+def test_set_a_and_b_from_clicked_points_and_the_strip_follows_the_steps(
+    qtbot, make_window, cvae_file
+):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    i, j = two_classes(ref)
+    panel = set_ends(qtbot, window, i, j)
+    a, b = panel.end("A"), panel.end("B")
+    np.testing.assert_array_equal(a.z, ref.encoding.mu[i])
+    assert (a.digit, b.digit) == (int(ref.predicted[i]), int(ref.predicted[j]))
+    assert panel.a_label.text() == f"A: test #{i} as {ref.class_names[a.digit]}"
+    assert panel.strip.count() == panel.steps_spin.value()
+
+    panel.steps_spin.setValue(7)
+    assert panel.strip.count() == 7
+    expected = morph(ref.net, a, b, 7, "linear")
+    np.testing.assert_allclose(panel.current_morph().frames, expected.frames, atol=1e-6)
+    # The class input moves from one-hot(A) to one-hot(B): the middle frame mixes the two.
+    mid = panel.current_morph().class_probs[3]
+    assert mid[a.digit] == pytest.approx(0.5) and mid[b.digit] == pytest.approx(0.5)
+
+    panel.set_kind("slerp")
+    expected = morph(ref.net, a, b, 7, "slerp")
+    np.testing.assert_allclose(panel.current_morph().frames, expected.frames, atol=1e-6)
+
+    click(qtbot, panel.swap_button)
+    assert panel.end("A") is b and panel.end("B") is a
+    # The path is drawn on the scatter from A to B.
+    xs, ys = window.explore_tools.path_item.getData()
+    np.testing.assert_allclose([xs[-1], ys[-1]], ref.axes.project(a.z), atol=1e-5)
+
+
+def test_play_animates_the_live_image_and_stop_restores_it(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    panel = set_ends(qtbot, window, *two_classes(ref))
+    live = window.image_view.shown_image().copy()
+    m = panel.current_morph()
+
+    click(qtbot, panel.play_button)
+    assert panel.is_playing() and panel.play_button.text() == "Stop"
+    qtbot.waitUntil(lambda: panel.shown_index() >= 2, timeout=WAIT_MS)
+    k = panel.shown_index()
+    np.testing.assert_allclose(window.image_view.shown_image(), m.frames[k], atol=1e-6)
+    assert window.image_view.title() == f"Morph: frame {k + 1} of {len(m)}"
+    np.testing.assert_allclose(
+        window.scatter.marker_position(), ref.axes.project(m.z[k]), atol=1e-4
+    )
+    assert panel.strip.current() == k
+    # It loops: after B it starts again at A.
+    qtbot.waitUntil(lambda: panel.shown_index() == 0, timeout=WAIT_MS)
+
+    click(qtbot, panel.play_button)
+    assert not panel.is_playing() and panel.play_button.text() == "Play"
+    np.testing.assert_allclose(window.image_view.shown_image(), live, atol=1e-6)
+
+
+def test_without_loop_play_stops_at_b_and_a_slider_move_stops_it(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    panel = set_ends(qtbot, window, *two_classes(ref))
+    panel.steps_spin.setValue(3)
+    panel.loop_check.setChecked(False)
+    panel.play()
+    assert panel.is_playing()
+    qtbot.waitUntil(lambda: not panel.is_playing(), timeout=WAIT_MS)
+    assert panel.shown_index() == 2
+
+    panel.loop_check.setChecked(True)
+    panel.play()
+    qtbot.waitUntil(lambda: panel.shown_index() >= 1, timeout=WAIT_MS)
+    window.sliders.slider(0).setValue(77)
+    assert not panel.is_playing()
+    ref.set_z(window.explorer.z)
+    ref.set_digit(window.explorer.digit)
+    np.testing.assert_allclose(window.image_view.shown_image(), ref.decode(), atol=1e-6)
+
+
+def test_clicking_a_strip_frame_shows_it(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    panel = set_ends(qtbot, window, *two_classes(reference(cvae_file)))
+    rect = panel.strip.cell_rect(4)
+    qtbot.mouseClick(panel.strip, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.shown_index() == 4
+    np.testing.assert_allclose(
+        window.image_view.shown_image(), panel.current_morph().frames[4], atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("kind", ["gif", "png"])
+def test_export_writes_every_frame(qtbot, make_window, cvae_file, tmp_path, monkeypatch, kind):
+    window = make_window(cvae_file)
+    panel = set_ends(qtbot, window, *two_classes(reference(cvae_file)))
+    panel.steps_spin.setValue(6)
+    target = tmp_path / f"walk.{kind}"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "walk"), "")
+    )
+    button = panel.export_gif_button if kind == "gif" else panel.export_png_button
+    click(qtbot, button)
+    with Image.open(target) as image:
+        if kind == "gif":
+            assert image.n_frames == 6
+        else:
+            assert image.width > 5 * image.height
+    assert str(target) in panel.note.text()
+
+
+def test_a_plain_model_morphs_without_a_class(qtbot, make_window, vae2d_file):
+    window = make_window(vae2d_file)
+    panel = set_ends(qtbot, window, 0, 1)
+    assert panel.end("A").digit is None and panel.current_morph().class_probs is None
+    assert panel.a_label.text() == "A: test #0"
+
+
+def test_a_new_model_forgets_the_ends(qtbot, make_window, cvae_file, vae2d_file):
+    window = make_window(cvae_file)
+    panel = set_ends(qtbot, window, 0, 1)
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.open_model(vae2d_file)
+    assert panel.end("A") is None and panel.current_morph() is None
+    assert not panel.play_button.isEnabled()
+
+
+# --- manifold grid ---------------------------------------------------------------------------
+
+
+def grid_shown(window: MainWindow) -> np.ndarray:
+    return np.asarray(window.explore_tools.manifold_view.image_item.image)
+
+
+def expected_grid(window: MainWindow, ref: Explorer):
+    view = window.explore_tools.manifold_view
+    ref.set_z(window.explorer.z)
+    ref.set_digit(window.explorer.digit)
+    ref.set_axes(window.explorer.axes)
+    return decode_manifold(
+        ref.net,
+        ref.axes,
+        ref.z,
+        ref.class_input(),
+        size=view.size_spin.value(),
+        half_range=view.range_spin.value(),
+        spacing=view.spacing(),
+    )
+
+
+def flipped_tiles(images: np.ndarray) -> np.ndarray:
+    """The grid as the y-up plot holds it: tiled, then upside down."""
+    n = images.shape[0]
+    return images.transpose(0, 2, 1, 3).reshape(n * 28, n * 28)[::-1]
+
+
+def test_manifold_grid_follows_size_range_spacing_and_class(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    tools = window.explore_tools
+    view = tools.manifold_view
+    tools.manifold_action.trigger()
+    qtbot.waitUntil(lambda: view.manifold() is not None, timeout=WAIT_MS)
+    size = view.size_spin.value()
+    assert grid_shown(window).shape == (size * 28, size * 28)
+    np.testing.assert_allclose(
+        grid_shown(window), flipped_tiles(expected_grid(window, ref).images), atol=1e-6
+    )
+
+    view.size_spin.setValue(5)
+    qtbot.waitUntil(lambda: grid_shown(window).shape == (140, 140), timeout=WAIT_MS)
+    view.range_spin.setValue(1.0)
+    qtbot.waitUntil(lambda: view.manifold().xs[-1] == pytest.approx(1.0), timeout=WAIT_MS)
+    before = grid_shown(window).copy()
+    click(qtbot, window.selector.buttons()[(window.explorer.digit + 3) % 10])
+    qtbot.waitUntil(lambda: not np.allclose(grid_shown(window), before), timeout=WAIT_MS)
+    np.testing.assert_allclose(
+        grid_shown(window), flipped_tiles(expected_grid(window, ref).images), atol=1e-6
+    )
+
+    view.set_spacing("gaussian")
+    qtbot.waitUntil(lambda: view.manifold().spacing == "gaussian", timeout=WAIT_MS)
+    assert not view.overlay_check.isEnabled()
+    np.testing.assert_allclose(
+        grid_shown(window), flipped_tiles(expected_grid(window, ref).images), atol=1e-6
+    )
+
+
+def test_moving_within_the_plane_does_not_redecode_but_leaving_it_does(
+    qtbot, make_window, cvae_file
+):
+    window = make_window(cvae_file)
+    tools = window.explore_tools
+    view = tools.manifold_view
+    tools.manifold_action.trigger()
+    qtbot.waitUntil(lambda: view.manifold() is not None, timeout=WAIT_MS)
+    count = view.decode_count
+    window.scatter.marker_moved.emit(0.4, -0.3)  # as a drag of the scatter's ring does
+    tools.update_now()
+    assert view.decode_count == count
+    np.testing.assert_allclose(view.marker.pos(), window.explorer.current_point(), atol=1e-5)
+    window.sliders.slider(2).setValue(window.sliders.slider(2).value() + 50)
+    tools.update_now()
+    assert view.decode_count == count + 1
+
+
+def test_clicking_a_grid_digit_moves_the_current_point_there(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    tools = window.explore_tools
+    view = tools.manifold_view
+    tools.manifold_action.trigger()
+    view.size_spin.setValue(4)
+    qtbot.waitUntil(
+        lambda: view.manifold() is not None and view.manifold().size == 4, timeout=WAIT_MS
+    )
+    m = view.manifold()
+    scene = view.cell_centre_scene(row=0, col=3)  # the top right digit
+    pos = view.plot_widget.mapFromScene(scene)
+    qtbot.mouseClick(view.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    np.testing.assert_allclose(window.explorer.current_point(), [m.xs[3], m.ys[3]], atol=1e-4)
+    np.testing.assert_allclose(window.sliders.values(), window.explorer.z, atol=0.006)
+
+
+def test_overlay_and_export(qtbot, make_window, cvae_file, tmp_path, monkeypatch):
+    window = make_window(cvae_file)
+    tools = window.explore_tools
+    view = tools.manifold_view
+    tools.manifold_action.trigger()
+    view.size_spin.setValue(6)
+    qtbot.waitUntil(
+        lambda: view.manifold() is not None and view.manifold().size == 6, timeout=WAIT_MS
+    )
+    assert not view.overlay_item.isVisible()
+    view.overlay_check.setChecked(True)
+    assert view.overlay_item.isVisible()
+    assert view.overlay_item.scene() is window.scatter.plot_widget.scene()
+    rect = view.overlay_item.mapRectToParent(view.overlay_item.boundingRect())
+    step = view.manifold().xs[1] - view.manifold().xs[0]
+    assert rect.left() == pytest.approx(view.manifold().xs[0] - step / 2, abs=1e-5)
+    assert rect.width() == pytest.approx(6 * step, abs=1e-5)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "g"), ""))
+    click(qtbot, view.export_button)
+    with Image.open(tmp_path / "g.png") as image:
+        assert image.size == (6 * 28 * 2, 6 * 28 * 2)
+
+
+# --- nearest test digits -----------------------------------------------------------------------
+
+
+def fake_images(ref: Explorer):
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (len(ref.encoding), 28, 28), dtype=np.uint8)
+    return lambda dataset: (images, ref.encoding.labels.copy()), images
+
+
+def test_neighbours_are_the_nearest_test_images_and_a_click_jumps_there(
+    qtbot, make_window, cvae_file
+):
+    ref = reference(cvae_file)
+    loader, images = fake_images(ref)
+    window = make_window(cvae_file, test_loader=loader)
+    tools = window.explore_tools
+    panel = tools.neighbours_panel
+    window.sliders.slider(1).setValue(90)
+    tools.neighbours_action.trigger()
+    qtbot.waitUntil(lambda: len(panel.indices()) == panel.k(), timeout=WAIT_MS)
+    want, dist = nearest(ref.encoding.mu, window.explorer.z, panel.k())
+    assert panel.indices() == want.tolist()
+    assert panel.buttons()[0].text() == f"#{want[0]} · {dist[0]:.2f}"
+    assert "test images" in panel.note.text()
+
+    target = panel.indices()[2]
+    click(qtbot, panel.buttons()[2])
+    ref.select(target)
+    np.testing.assert_allclose(window.sliders.values(), ref.z, atol=0.006)
+    assert window.explorer.digit == ref.digit
+    np.testing.assert_allclose(window.original_view.image(), images[target] / 255.0, atol=1e-6)
+    # The current point is now that test point: it is its own nearest neighbour.
+    qtbot.waitUntil(lambda: panel.indices()[:1] == [target], timeout=WAIT_MS)
+
+    panel.k_spin.setValue(3)
+    qtbot.waitUntil(lambda: len(panel.indices()) == 3, timeout=WAIT_MS)
+    assert sum(b.isVisible() for b in panel._buttons) == 3
+
+
+def test_same_class_only_keeps_the_current_class(qtbot, make_window, cvae_file):
+    ref = reference(cvae_file)
+    loader, _ = fake_images(ref)
+    window = make_window(cvae_file, test_loader=loader)
+    tools = window.explore_tools
+    panel = tools.neighbours_panel
+    tools.neighbours_action.trigger()
+    click(qtbot, window.selector.buttons()[6])
+    panel.same_class_check.setChecked(True)
+    qtbot.waitUntil(
+        lambda: bool(panel.indices()) and all(ref.predicted[i] == 6 for i in panel.indices()),
+        timeout=WAIT_MS,
+    )
+    want, _ = nearest(ref.encoding.mu, window.explorer.z, panel.k(), ref.predicted == 6)
+    assert panel.indices() == want.tolist()
+
+
+def test_without_test_images_reconstructions_are_shown_and_said(qtbot, make_window, vae2d_file):
+    window = make_window(vae2d_file)  # its loader finds no data
+    tools = window.explore_tools
+    panel = tools.neighbours_panel
+    tools.neighbours_action.trigger()
+    qtbot.waitUntil(lambda: len(panel.indices()) > 0, timeout=WAIT_MS)
+    assert "reconstructions" in panel.note.text() and "no MNIST data found" in panel.note.text()
+    assert "reconstruction" in panel.buttons()[0].toolTip()
+    assert not panel.same_class_check.isEnabled()  # a plain model has no classifier
+
+
+def test_hidden_docks_do_no_work(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    tools = window.explore_tools
+    window.sliders.slider(0).setValue(120)
+    tools.update_now()
+    assert tools.manifold_view.decode_count == 0 and tools.neighbours_panel.indices() == []
+    for act in (tools.morph_action, tools.manifold_action, tools.neighbours_action):
+        assert act.toolTip() and not act.shortcut().isEmpty()
+        assert act in window.explore_menu.actions()
