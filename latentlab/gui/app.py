@@ -2,38 +2,45 @@
 
 Only PySide6, pyqtgraph, numpy and torch-free core modules are imported on this path, so the
 window appears in well under a second; torch is imported only when training starts.
+
+High-DPI: the scale factor is passed through unrounded (150 % stays 1.5, not 2), so text and
+plots are sized as the desktop asks; the digits stay crisp because their pixels are drawn
+without smoothing (see image_view).
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
+from . import theme
 from .main_window import MainWindow
+from .theme import resources_dir
+
+__all__ = ["APP_NAME", "configure", "main", "prepare_high_dpi", "resources_dir", "run"]
 
 APP_NAME = "latentlab"
-_PACKAGE = Path(__file__).resolve().parents[1]
 
 
-def resources_dir() -> Path:
-    """`latentlab/_resources` in a wheel install; the repository's `resources/` otherwise."""
-    installed = _PACKAGE / "_resources"
-    return installed if installed.is_dir() else _PACKAGE.parent / "resources"
+def prepare_high_dpi() -> None:
+    """Use the desktop's exact scale factor; must run before the QApplication exists."""
+    if QGuiApplication.instance() is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
 
 
 def configure(app: QApplication) -> None:
-    """Names (they locate QSettings), pyqtgraph options, style sheet and icon."""
+    """Names (they locate QSettings), pyqtgraph options, the theme (palette, style sheets), icon."""
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
-    style = resources_dir() / "style.qss"
-    if style.is_file():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    theme.manager(app)  # the saved or system theme, followed from now on
     icon = resources_dir() / "latentlab.png"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
@@ -43,6 +50,7 @@ def run(model_path: str | None = None, argv: list[str] | None = None) -> int:
     """Show the window, load `model_path` (or the bundled default) in the background, run."""
     app = QApplication.instance()
     if app is None:
+        prepare_high_dpi()
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
     assert isinstance(app, QApplication)
     configure(app)

@@ -56,6 +56,7 @@ class ClassSelector(QWidget):
         for digit in range(NUM_BUTTONS):
             button = QPushButton(str(digit))
             button.setCheckable(True)
+            button.setObjectName("classButton")  # style.qss marks the chosen one
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.setMinimumWidth(26)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)

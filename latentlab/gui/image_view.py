@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 SIDE = 28
@@ -61,6 +61,8 @@ class DigitView(QWidget):
 
         self._view = _SquareView()
         self._view.setBackground(None)
+        # Crisp pixels at any scale (high-DPI included): never interpolate the 28x28 image.
+        self._view.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self._view.setMinimumSize(120, 120)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)

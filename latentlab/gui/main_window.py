@@ -39,7 +39,7 @@ from latentlab.core.errors import LatentlabError
 from latentlab.core.explorer import Explorer, dims_axes
 from latentlab.core.record import ModelRecord
 
-from . import settings
+from . import help_dialogs, settings, theme
 from .class_selector import ClassSelector
 from .explore_tools import ExploreTools
 from .image_view import DigitView, to_qimage
@@ -84,8 +84,10 @@ class _MessagePage(QWidget):
         self.busy.setMaximumWidth(260)
         self.busy.setTextVisible(False)
         self.open_button = QPushButton("Open model…")
+        self.open_button.setToolTip("Open a latentlab model file (.safetensors)")
         self.open_button.clicked.connect(open_action.trigger)
         self.train_button = QPushButton("Train new model…")
+        self.train_button.setToolTip("Train a model on MNIST or Fashion-MNIST")
         self.train_button.clicked.connect(train_action.trigger)
         self.train_button.setEnabled(train_action.isEnabled())
         buttons = QHBoxLayout()
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self._update_title()
         self._update_actions()
+        self.help = help_dialogs.HelpMenu(self)  # last, so Help stays the last menu
 
     # --- construction ----------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -173,8 +176,12 @@ class MainWindow(QMainWindow):
             "&Save model as…", self._on_save_as, QKeySequence.StandardKey.SaveAs
         )
         self.export_image_action = action("Export &image…", self._on_export_image, "Ctrl+E")
-        self.export_scatter_action = action("Export &scatter…", self._on_export_scatter)
+        self.export_scatter_action = action(
+            "Export &scatter…", self._on_export_scatter, "Ctrl+Shift+E"
+        )
         self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        if self.quit_action.shortcut().isEmpty():  # platforms without a standard Quit key
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.train_action = action("&Train new model…", self._on_train, "Ctrl+T")
         self.info_action = action("Model &info…", self._on_model_info, "Ctrl+I")
         self.random_action = action("&Random style", self._on_random, "R")
@@ -255,6 +262,7 @@ class MainWindow(QMainWindow):
         self.explore_menu.addAction(self.random_action)
         self.explore_menu.addAction(self.reset_action)
         self.view_menu = bar.addMenu("&View")
+        theme.add_theme_menu(self.view_menu, self)
 
     def _build_status_bar(self) -> None:
         self.status_model = QLabel()
@@ -275,6 +283,7 @@ class MainWindow(QMainWindow):
         self.digit_shortcuts: list[QShortcut] = []
         for digit in range(10):
             shortcut = QShortcut(QKeySequence(str(digit)), self)
+            shortcut.setWhatsThis("Choose the class with that number")
             shortcut.activated.connect(lambda d=digit: self._on_digit_key(d))
             self.digit_shortcuts.append(shortcut)
 
@@ -299,6 +308,7 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         dock.hide()
+        dock.toggleViewAction().setShortcut(QKeySequence("Ctrl+Shift+T"))
         self.view_menu.addAction(dock.toggleViewAction())
         self.training_dock = dock
         controller.model_trained.connect(self._on_model_trained)

@@ -108,6 +108,7 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.use_button = QPushButton()
+        self.use_button.setToolTip("Load the weights saved at the end of that epoch")
         self.use_button.setVisible(False)
         self.use_button.clicked.connect(self._on_use_clicked)
         self.message_label = QLabel()

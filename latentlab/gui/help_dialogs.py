@@ -1,0 +1,240 @@
+"""Help > Shortcuts and Help > About.
+
+The shortcuts table is read from the window's own QActions (menu by menu, in menu order) and
+QShortcuts each time it opens, so it lists exactly what the keys do now and cannot go stale
+when a menu item or key is added. A QShortcut is described by its `whatsThis` text; shortcuts
+that share one description are merged into one row ("0–9").
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QEvent, QObject, Qt, Slot, qVersion
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+SHORTCUTS_KEY = QKeySequence.StandardKey.HelpContents  # F1 on most platforms
+ABOUT_KEY = "Ctrl+F1"
+HEADERS = ("Keys", "Command", "Where")
+PROJECT = "latentlab"
+
+
+@dataclass(frozen=True)
+class ShortcutRow:
+    keys: str  # as the platform writes them ("Ctrl+O", "⌘O")
+    command: str  # the action's text without its "&" mnemonic marker
+    where: str  # "File", "View > Theme", or "Window" for keys that have no menu item
+
+
+def _keys(sequences: list[QKeySequence]) -> str:
+    return ", ".join(
+        s.toString(QKeySequence.SequenceFormat.NativeText) for s in sequences if not s.isEmpty()
+    )
+
+
+def _command(text: str) -> str:
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+def _merge_keys(keys: list[str]) -> str:
+    """["0", "1", ..., "9"] -> "0–9"; anything else is listed."""
+    if len(keys) > 2 and all(k.isdigit() and len(k) == 1 for k in keys):
+        digits = sorted(int(k) for k in keys)
+        if digits == list(range(digits[0], digits[-1] + 1)):
+            return f"{digits[0]}–{digits[-1]}"
+    return ", ".join(keys)
+
+
+def _menu_rows(menu: QMenu, path: str, seen: set[int]) -> list[ShortcutRow]:
+    rows: list[ShortcutRow] = []
+    for action in menu.actions():
+        sub = action.menu()
+        if isinstance(sub, QMenu):
+            rows += _menu_rows(sub, f"{path} > {_command(sub.title())}", seen)
+            continue
+        if action.isSeparator():
+            continue
+        seen.add(id(action))
+        keys = _keys(action.shortcuts())
+        if keys:
+            rows.append(ShortcutRow(keys, _command(action.text()), path))
+    return rows
+
+
+def shortcut_rows(window: QMainWindow) -> list[ShortcutRow]:
+    """Every key the window answers to: menu actions, then other actions, then QShortcuts."""
+    rows: list[ShortcutRow] = []
+    seen: set[int] = set()
+    for top in window.menuBar().actions():
+        menu = top.menu()
+        if isinstance(menu, QMenu):
+            rows += _menu_rows(menu, _command(menu.title()), seen)
+    others = [*window.actions(), *window.findChildren(QAction)]
+    for action in others:
+        if id(action) in seen or action.menu() is not None or not action.associatedObjects():
+            continue  # an action on no widget has no working key
+        seen.add(id(action))
+        keys = _keys(action.shortcuts())
+        if keys and action.text():
+            rows.append(ShortcutRow(keys, _command(action.text()), "Window"))
+    grouped: dict[str, list[str]] = {}
+    for shortcut in window.findChildren(QShortcut):
+        keys = _keys([shortcut.key()])
+        if keys and shortcut.isEnabled():
+            grouped.setdefault(shortcut.whatsThis() or "(no description)", []).append(keys)
+    rows += [ShortcutRow(_merge_keys(k), what, "Window") for what, k in grouped.items()]
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    """A read-only table of the window's keys, built when it opens."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.rows = shortcut_rows(window)
+        intro = QLabel("What each key does in this window (taken from its menus and keys).")
+        intro.setWordWrap(True)
+        self.table = QTableWidget(len(self.rows), len(HEADERS))
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        for r, row in enumerate(self.rows):
+            for c, text in enumerate((row.keys, row.command, row.where)):
+                item = QTableWidgetItem(text)
+                if c == 0:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.table.setItem(r, c, item)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setToolTip("Close this list")
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        self.resize(560, min(720, 90 + 30 * len(self.rows)))
+
+    def texts(self) -> list[tuple[str, str, str]]:
+        """The table as shown (for tests)."""
+        return [
+            tuple(self.table.item(r, c).text() for c in range(len(HEADERS)))  # type: ignore[misc]
+            for r in range(self.table.rowCount())
+        ]
+
+
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def about_text() -> str:
+    """The About box's rich text: what the app is, its version and the versions it runs on."""
+    import pyqtgraph
+
+    return (
+        f"<h3>{PROJECT} {package_version(PROJECT)}</h3>"
+        "<p>A desktop explorer for the latent space of variational autoencoders trained on "
+        "MNIST and Fashion-MNIST: pick a class, move the latent sliders, and see where every "
+        "test image lands.</p>"
+        f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 {pyside_version} · "
+        f"pyqtgraph {pyqtgraph.__version__} · numpy {package_version('numpy')}</p>"
+        "<p>MIT licence. Fashion-MNIST © Zalando SE (MIT); MNIST by Yann LeCun, "
+        "Corinna Cortes and Christopher Burges.</p>"
+    )
+
+
+def about_box(parent: QWidget) -> QMessageBox:
+    """A non-blocking About box (opened with `open()`, deleted when closed)."""
+    box = QMessageBox(parent)
+    box.setWindowTitle(f"About {PROJECT}")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(about_text())
+    box.setIconPixmap(parent.windowIcon().pixmap(64, 64))
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return box
+
+
+# Buttons Qt makes itself (dock title bars, the menu bar's overflow arrow) come without a tip.
+BUILTIN_TIPS = {
+    "qt_dockwidget_closebutton": "Close this panel (View menu shows it again)",
+    "qt_dockwidget_floatbutton": "Float this panel in its own window, or dock it again",
+    "qt_menubar_ext_button": "More menus",
+}
+
+
+def tip_builtin_buttons(root: QWidget) -> None:
+    """Give Qt's own buttons under `root` a tooltip (every control in the window has one)."""
+    for button in root.findChildren(QAbstractButton):
+        tip = BUILTIN_TIPS.get(button.objectName())
+        if tip and not button.toolTip():
+            button.setToolTip(tip)
+
+
+class HelpMenu(QObject):
+    """Help > Shortcuts (F1) and Help > About (Ctrl+F1), added at the end of the menu bar."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.menu = window.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("Keyboard &shortcuts…", window)
+        self.shortcuts_action.setShortcut(QKeySequence(SHORTCUTS_KEY))
+        self.shortcuts_action.setStatusTip("List every keyboard shortcut")
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.about_action = QAction(f"&About {PROJECT}…", window)
+        self.about_action.setShortcut(QKeySequence(ABOUT_KEY))
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.setStatusTip("Version and credits")
+        self.about_action.triggered.connect(self.show_about)
+        self.menu.addAction(self.shortcuts_action)
+        self.menu.addAction(self.about_action)
+        self.dialog: ShortcutsDialog | None = None  # the last one opened (tests look at it)
+        self.about: QMessageBox | None = None
+        tip_builtin_buttons(window)
+        window.installEventFilter(self)  # docks added later get their tips too
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QWidget):
+            tip_builtin_buttons(event.child())
+        return False
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        self.dialog = ShortcutsDialog(self._window)
+        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog.open()
+
+    @Slot()
+    def show_about(self) -> None:
+        self.about = about_box(self._window)
+        self.about.open()
