@@ -104,8 +104,11 @@ def pca_basis(encoding: TestEncoding) -> SliderBasis:
     """
     mu = np.asarray(encoding.mu)
     mean = mu.mean(axis=0).astype(np.float32)
-    _, s, vt = np.linalg.svd((mu - mean).astype(np.float64), full_matrices=True)
+    _, s, vt = np.linalg.svd((mu - mean).astype(np.float64), full_matrices=False)
     d = mu.shape[1]
+    if len(vt) < d:  # fewer images than dimensions: complete the basis (U is never formed)
+        q, _ = np.linalg.qr(np.vstack([vt, np.eye(d)]).T)
+        vt = q.T[:d]
     share = np.zeros(d)
     share[: len(s)] = s**2 / (float((s**2).sum()) or 1.0)
     components = vt.astype(np.float32)

@@ -43,6 +43,7 @@ from . import help_dialogs, settings, theme
 from .class_selector import ClassSelector
 from .explore_tools import ExploreTools
 from .image_view import DigitView, to_qimage
+from .insight_tools import InsightTools
 from .latent_scatter import LatentScatter
 from .latent_sliders import LatentSliders
 from .model_info_dialog import ModelInfoDialog
@@ -157,6 +158,7 @@ class MainWindow(QMainWindow):
         self.training = self._create_training(training_factory)
         self._build_shortcuts()
         self.explore_tools = ExploreTools(self)  # Morph, Manifold grid, Nearest test digits
+        self.insight_tools = InsightTools(self)  # Draw a digit, slider insight, Evaluate
         self._restore_settings()
         self._update_title()
         self._update_actions()
@@ -355,6 +357,16 @@ class MainWindow(QMainWindow):
     def test_image(self, index: int) -> tuple[np.ndarray | None, str]:
         """Test image `index` in [0, 1] and a caption, or None and why it is not available."""
         return self._original(index)
+
+    def show_latent(self, z: np.ndarray, digit: int | None = None) -> None:
+        """Move to latent `z` (and class `digit`, conditional models): sliders, image, marker."""
+        if self.explorer is None:
+            return
+        self.explorer.set_z(z)
+        if digit is not None and self.explorer.conditional:
+            self.explorer.set_digit(digit)
+            self.selector.set_digit(digit)
+        self._show_new_z()
 
     # --- model swap -------------------------------------------------------------------------
     @Slot(object, object)
@@ -706,6 +718,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        self.insight_tools.shutdown()
         if self.training is not None:
             self.training.shutdown()
         self.loader.shutdown()

@@ -1,0 +1,390 @@
+"""Model > Evaluate…: the model's report card, computed in a worker thread with progress and cancel.
+
+The worker loads the test images and runs `latentlab.core.report.run_report` (torch, imported in
+the worker, so the app still starts without it); every chunk is a progress report and a cancel
+point. Results come back as one plain `ModelReport`; the dialog shows the test negative ELBO with
+its reconstruction / KL split, the IWAE estimate of the test NLL, the classifier's accuracy and
+confusion matrix, and how often a digit generated for each class is read as that class.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QColor
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from latentlab.core.record import ModelRecord
+
+from .training_worker import limit_torch_threads, one_line
+from .workers import Throttle, WorkerThread, join
+
+log = logging.getLogger(__name__)
+
+TestLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]
+DEFAULT_K = 100
+DEFAULT_GENERATED = 500
+PROGRESS_INTERVAL_S = 0.1
+JOIN_MS = 15_000
+
+
+def default_test_loader(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    from latentlab.core.datasets import load_test_split
+
+    return load_test_split(dataset)
+
+
+class ReportWorker(QObject):
+    """One evaluation; `run()` executes in a worker thread, `cancel()` is thread-safe."""
+
+    progress = Signal(int, int, str)  # done, total, stage
+    finished = Signal(object)  # ModelReport
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(
+        self,
+        record: ModelRecord,
+        test_loader: TestLoader,
+        *,
+        k: int,
+        generated_per_class: int,
+        device: str = "cpu",
+    ) -> None:
+        super().__init__()
+        self.record = record
+        self.test_loader = test_loader
+        self.k = k
+        self.generated_per_class = generated_per_class
+        self.device = device
+        self._cancel = threading.Event()
+        self._throttle = Throttle(PROGRESS_INTERVAL_S)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def run(self) -> None:
+        """Load the test data, evaluate, and end with exactly one of finished/failed/cancelled."""
+        try:
+            self._run()
+        except Exception as exc:
+            log.exception("evaluation failed")
+            self.failed.emit(one_line(exc))
+
+    def _run(self) -> None:
+        self.progress.emit(0, 0, "loading the test images")
+        images, labels = self.test_loader(self.record.config.dataset)
+        if self._cancel.is_set():
+            self.cancelled.emit()
+            return
+        import torch
+
+        from latentlab.core.report import ModelReport, Progress, run_report
+
+        limit_torch_threads(torch)
+        result = None
+        for item in run_report(
+            self.record,
+            images,
+            labels,
+            k=self.k,
+            generated_per_class=self.generated_per_class,
+            device=self.device,
+            cancel=self._cancel,
+        ):
+            if isinstance(item, Progress):
+                if self._throttle.ready(force=item.done in (0, item.total)):
+                    self.progress.emit(item.done, item.total, item.stage)
+            elif isinstance(item, ModelReport):
+                result = item
+        if result is None:
+            self.cancelled.emit()
+        else:
+            self.finished.emit(result)
+
+
+def confusion_colour(fraction: float, diagonal: bool) -> QColor:
+    """Cell shading: blue for correct answers, red for mistakes, stronger for more."""
+    strength = round(min(max(fraction, 0.0), 1.0) * 255)
+    if diagonal:
+        return QColor(255 - strength * 200 // 255, 255 - strength * 120 // 255, 255)
+    strength = min(255, round(255 * (fraction / 0.05) ** 0.5))  # a 5% mistake is full red
+    return QColor(255, 255 - strength * 150 // 255, 255 - strength * 150 // 255)
+
+
+class ReportDialog(QDialog):
+    """Choose k and the generation sample size, run, watch progress, read the report."""
+
+    report_ready = Signal(object)  # ModelReport
+    report_failed = Signal(str)
+    running_changed = Signal(bool)
+
+    def __init__(
+        self,
+        record: ModelRecord,
+        source: str,
+        parent: QWidget | None = None,
+        test_loader: TestLoader = default_test_loader,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Evaluate — {source}")
+        self.record = record
+        self.report = None
+        self._test_loader = test_loader
+        self._worker: ReportWorker | None = None
+        self._thread: QThread | None = None
+        conditional = record.config.conditional
+
+        self.k_spin = QSpinBox()
+        self.k_spin.setRange(1, 5000)
+        self.k_spin.setValue(DEFAULT_K)
+        self.k_spin.setToolTip(
+            "Importance samples per test image for the IWAE estimate of -log p(x): more is "
+            "tighter and slower (time grows linearly with k)"
+        )
+        self.gen_spin = QSpinBox()
+        self.gen_spin.setRange(0, 5000)
+        self.gen_spin.setValue(DEFAULT_GENERATED if conditional else 0)
+        self.gen_spin.setEnabled(conditional)
+        self.gen_spin.setToolTip(
+            "Digits generated per class from prior styles, to check that the model's own "
+            "classifier reads them as the class asked for (0: skip)"
+        )
+        self.run_button = QPushButton("Evaluate")
+        self.run_button.setToolTip("Compute the report on the test set (in the background)")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the evaluation after the current chunk")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        settings_form = QFormLayout()
+        settings_form.addRow("Importance samples k", self.k_spin)
+        settings_form.addRow("Generated per class", self.gen_spin)
+        buttons = QHBoxLayout()
+        buttons.addLayout(settings_form)
+        buttons.addStretch(1)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.status = QLabel("Press Evaluate to compute the report on the test set.")
+        self.status.setWordWrap(True)
+
+        self.values: dict[str, QLabel] = {}
+        figures = QFormLayout()
+        for key, title, tip in (
+            ("test_size", "Test images", "How many test images were evaluated"),
+            ("neg_elbo", "Negative ELBO", "recon + KL, nats per image (lower is better)"),
+            ("recon", "  reconstruction", "-E_q log p(x|z), averaged over the k samples"),
+            ("kl", "  KL", "KL(q(z|x) || N(0, I)), analytic"),
+            ("iwae", "IWAE NLL", "Importance-weighted bound on -log p(x) (Burda et al. 2015)"),
+            ("accuracy", "Classifier accuracy", "The model's classifier on the test images"),
+            ("generation", "Conditional generation", "Generated for class c, read as c"),
+        ):
+            label = QLabel("—")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setToolTip(tip)
+            name = QLabel(title)
+            name.setToolTip(tip)
+            figures.addRow(name, label)
+            self.values[key] = label
+        figures_box = QGroupBox("Test set")
+        figures_box.setLayout(figures)
+
+        names = list(record.class_names)
+        self.confusion_table = QTableWidget(len(names), len(names))
+        self.confusion_table.setHorizontalHeaderLabels(names)
+        self.confusion_table.setVerticalHeaderLabels(names)
+        self.confusion_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.confusion_table.setToolTip("Rows: true class; columns: the classifier's answer")
+        for header in (
+            self.confusion_table.horizontalHeader(),
+            self.confusion_table.verticalHeader(),
+        ):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            header.setMinimumSectionSize(24)
+        self.generation_table = QTableWidget(1, len(names))
+        self.generation_table.setHorizontalHeaderLabels(names)
+        self.generation_table.setVerticalHeaderLabels(["read as asked"])
+        self.generation_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.generation_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.Stretch
+        )
+        self.generation_table.setToolTip(
+            "Per class: the share of generated digits the classifier reads as that class"
+        )
+        self.generation_table.setFixedHeight(
+            self.generation_table.horizontalHeader().sizeHint().height()
+            + self.generation_table.verticalHeader().defaultSectionSize()
+            + 4
+        )
+        confusion_box = QGroupBox("Confusion matrix (rows: true, columns: predicted)")
+        box_layout = QVBoxLayout(confusion_box)
+        box_layout.addWidget(self.confusion_table, 1)
+        box_layout.addWidget(QLabel("Conditional generation, per class"))
+        box_layout.addWidget(self.generation_table)
+        confusion_box.setVisible(conditional)
+
+        results = QHBoxLayout()
+        results.addWidget(figures_box, 0)
+        results.addWidget(confusion_box, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status)
+        layout.addLayout(results, 1)
+        self.resize(900, 520)
+
+    # --- public --------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @Slot()
+    def start(self) -> None:
+        """Run the evaluation in the background (ignored while one runs)."""
+        if self.running:
+            return
+        worker = ReportWorker(
+            self.record,
+            self._test_loader,
+            k=self.k_spin.value(),
+            generated_per_class=self.gen_spin.value() if self.gen_spin.isEnabled() else 0,
+        )
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        thread = WorkerThread(worker.run, "latentlab-evaluate", self)
+        thread.finished.connect(self._on_thread_finished)
+        self._worker, self._thread = worker, thread
+        self._set_running(True)
+        self.status.setText("Starting…")
+        self.progress_bar.setRange(0, 0)
+        thread.start()
+
+    @Slot()
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            self.status.setText("Cancelling…")
+
+    def shutdown(self) -> None:
+        """Cancel a running evaluation and wait for its thread (dialog closing, app quitting)."""
+        if self._worker is not None:
+            self._worker.cancel()
+        join(self._thread, JOIN_MS)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def reject(self) -> None:  # Escape
+        self.shutdown()
+        super().reject()
+
+    # --- slots ---------------------------------------------------------------------------
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.k_spin.setEnabled(not running)
+        self.gen_spin.setEnabled(not running and self.record.config.conditional)
+        self.running_changed.emit(running)
+
+    @Slot(int, int, str)
+    def _on_progress(self, done: int, total: int, stage: str) -> None:
+        if total <= 0:
+            self.progress_bar.setRange(0, 0)
+        else:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(done)
+        self.status.setText(f"{stage}…")
+
+    @Slot(object)
+    def _on_finished(self, report) -> None:
+        self.report = report
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(1)
+        self.status.setText(
+            f"Done: {report.test_size} test images, k = {report.k} importance samples"
+            + (
+                f", {report.generated_per_class} generated digits per class."
+                if report.generated_per_class
+                else "."
+            )
+        )
+        self._show(report)
+        self.report_ready.emit(report)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.status.setText(f"Could not evaluate: {message}")
+        self.report_failed.emit(message)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.status.setText("Cancelled.")
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread = self._thread
+        self._worker, self._thread = None, None
+        if thread is not None:
+            thread.deleteLater()
+        self._set_running(False)
+
+    def _show(self, report) -> None:
+        v = self.values
+        v["test_size"].setText(str(report.test_size))
+        v["neg_elbo"].setText(f"{report.neg_elbo:.2f} nats")
+        v["recon"].setText(f"{report.recon:.2f} nats")
+        v["kl"].setText(f"{report.kl:.2f} nats")
+        v["iwae"].setText(
+            "—" if report.iwae_nll is None else f"{report.iwae_nll:.2f} nats (k = {report.k})"
+        )
+        v["accuracy"].setText("—" if report.accuracy is None else f"{report.accuracy:.2%}")
+        v["generation"].setText(
+            "—" if report.generation_accuracy is None else f"{report.generation_accuracy:.1%}"
+        )
+        if report.confusion is not None:
+            counts = np.asarray(report.confusion)
+            rows = counts.sum(axis=1, keepdims=True).clip(min=1)
+            for i in range(counts.shape[0]):
+                for j in range(counts.shape[1]):
+                    item = QTableWidgetItem(str(int(counts[i, j])))
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                    item.setBackground(confusion_colour(counts[i, j] / rows[i, 0], i == j))
+                    item.setForeground(QColor(20, 20, 20))
+                    self.confusion_table.setItem(i, j, item)
+        if report.generation_per_class is not None:
+            for j, share in enumerate(report.generation_per_class):
+                item = QTableWidgetItem(f"{share:.0%}")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setBackground(confusion_colour(float(share), True))
+                item.setForeground(QColor(20, 20, 20))
+                self.generation_table.setItem(0, j, item)
