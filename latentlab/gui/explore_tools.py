@@ -125,6 +125,7 @@ class ExploreTools(QObject):
         for dock in (self.morph_dock, self.manifold_dock, self.neighbours_dock):
             dock.visibilityChanged.connect(self.schedule)
         self.morph_dock.visibilityChanged.connect(self._update_path)
+        self.morph_dock.visibilityChanged.connect(self._on_morph_dock_visible)
 
     # --- construction --------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -272,6 +273,11 @@ class ExploreTools(QObject):
             caption += f"\nclass input: {mix}"
         view.set_image(m.frames[index], caption)
         self.window.scatter.set_marker(*e.axes.project(m.z[index]))
+
+    @Slot(bool)
+    def _on_morph_dock_visible(self, visible: bool) -> None:
+        if not visible:
+            self.morph_panel.stop()  # no animation behind a closed panel
 
     @Slot(bool)
     def _on_playing_changed(self, playing: bool) -> None:

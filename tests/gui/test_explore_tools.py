@@ -145,6 +145,14 @@ def test_play_animates_the_live_image_and_stop_restores_it(qtbot, make_window, c
     assert not panel.is_playing() and panel.play_button.text() == "Play"
     np.testing.assert_allclose(window.image_view.shown_image(), live, atol=1e-6)
 
+    # Closing the panel stops the animation too.
+    panel.play()
+    qtbot.waitUntil(lambda: panel.shown_index() >= 1, timeout=WAIT_MS)
+    window.explore_tools.morph_action.trigger()
+    assert not window.explore_tools.morph_dock.isVisible() and not panel.is_playing()
+    np.testing.assert_allclose(window.image_view.shown_image(), live, atol=1e-6)
+    assert not window.explore_tools.path_item.isVisible()
+
 
 def test_without_loop_play_stops_at_b_and_a_slider_move_stops_it(qtbot, make_window, cvae_file):
     window = make_window(cvae_file)
