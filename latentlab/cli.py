@@ -114,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     morph.add_argument("--slerp", action="store_true", help="spherical, not linear, interpolation")
     morph.add_argument("--frame-ms", type=int, default=100, help="GIF time per frame")
 
+    grid = sub.add_parser("manifold", help="digits decoded on a grid over two latent axes (PNG)")
+    grid.add_argument("file")
+    grid.add_argument("--out", required=True, metavar="FILE.png")
+    grid.add_argument("--size", type=int, default=15, help="digits per row and column")
+    grid.add_argument("--range", dest="half_range", type=float, default=2.5, help="half-width")
+    grid.add_argument("--gaussian", action="store_true", help="normal-quantile spacing")
+    grid.add_argument("--dims", type=int, nargs=2, metavar=("I", "J"), help="z_I, z_J, not PCA")
+    grid.add_argument("--class", dest="digit", type=int, help="class to decode (cVAE; default 0)")
+
     sub.add_parser("presets", help="list the training presets")
     return parser
 
@@ -407,6 +416,46 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_manifold(args: argparse.Namespace) -> int:
+    from .core.checkpoint import load_model
+    from .core.explorer import Explorer, dims_axes
+    from .core.manifold import decode_manifold, save_manifold_png
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise LatentlabError(f"{out}: --out must end in .png")
+    record = load_model(args.file)
+    try:
+        explorer = Explorer(record)
+        if args.dims:
+            i, j = args.dims
+            if i == j or not (1 <= i <= explorer.latent_dim and 1 <= j <= explorer.latent_dim):
+                raise ValueError(
+                    f"--dims needs two different dimensions in 1..{explorer.latent_dim}"
+                )
+            explorer.set_axes(dims_axes(explorer.latent_dim, i - 1, j - 1))
+        if args.digit is not None:
+            if not explorer.conditional:
+                raise ValueError("--class needs a conditional model")
+            explorer.set_digit(args.digit)
+        spacing = "gaussian" if args.gaussian else "even"
+        grid = decode_manifold(
+            explorer.net,
+            explorer.axes,
+            explorer.z,
+            explorer.class_input(),
+            size=args.size,
+            half_range=args.half_range,
+            spacing=spacing,
+        )
+    except ValueError as exc:
+        raise LatentlabError(str(exc)) from exc
+    save_manifold_png(grid, out)
+    x, y = explorer.axes.labels
+    print(f"wrote {out}: {args.size} x {args.size} digits over {x} and {y}, {spacing} spacing")
+    return 0
+
+
 def cmd_morph(args: argparse.Namespace) -> int:
     from .core.checkpoint import load_model
     from .core.morph import end_at_test_point, morph, save_morph
@@ -436,4 +485,5 @@ COMMANDS = {
     "data": cmd_data,
     "presets": cmd_presets,
     "morph": cmd_morph,
+    "manifold": cmd_manifold,
 }
