@@ -332,3 +332,20 @@ def test_cancel_stops_the_evaluation(qtbot, tiny_dataset):
     assert blocker.args == [False]
     assert dialog.status.text() == "Cancelled." and dialog.report is None
     dialog.close()
+
+
+def test_a_plain_vae_drawing_has_no_reading_but_lands_on_the_plane(qtbot, make_window, vae2d_file):
+    window = make_window(vae2d_file)
+    tools, panel = open_draw_panel(qtbot, window)
+    draw_seven(qtbot, panel.canvas)
+    qtbot.waitUntil(lambda: panel.reading is not None)
+    assert panel.reading_label.text() == "plain VAE: no classifier to read it"
+    x, y = tools.overlay.mean.getData()
+    assert (x[0], y[0]) == pytest.approx(tuple(panel.reading.mu), abs=1e-5)  # z1, z2 axes
+    qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_allclose(window.explorer.z, np.clip(panel.reading.mu, -3.5, 3.5), atol=1e-6)
+    # Hiding the dock hides its overlay; showing it brings the overlay back.
+    tools.draw_action.trigger()
+    qtbot.waitUntil(lambda: not tools.overlay.is_shown())
+    tools.draw_action.trigger()
+    qtbot.waitUntil(tools.overlay.is_shown)
