@@ -123,6 +123,8 @@ class ClassSelector(QWidget):
         for digit, button in enumerate(self.buttons()):
             self._grid.removeWidget(button)
             self._grid.addWidget(button, digit // per_row, digit % per_row)
+        for column in range(NUM_BUTTONS):  # equal widths, whatever each button's text
+            self._grid.setColumnStretch(column, 1 if column < per_row else 0)
         self._rows = rows
 
     def digit(self) -> int | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QStyleFactory, QWidget
 
@@ -238,9 +238,12 @@ class ThemeManager(QObject):
             self._shown = theme
             self.changed.emit(theme)
 
-    def watch(self, window: QWidget) -> None:
-        """Restyle `window`'s plots now, when it is shown and when a child (a dock) is added."""
+    def watch(self, window: QWidget, *refresh_signals: SignalInstance) -> None:
+        """Restyle `window`'s plots now, when it is shown, when a child (a dock) is added and
+        when any of `refresh_signals` fires (a new model adds items to existing plots)."""
         window.installEventFilter(self)
+        for signal in refresh_signals:
+            signal.connect(lambda *_: style_plots(window, self.colours()))
         style_plots(window, self.colours())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -313,5 +316,6 @@ def add_theme_menu(menu: QMenu, window: QWidget) -> QMenu:
         submenu.addAction(action)
         actions[mode] = action
     window.addActions(list(actions.values()))  # shortcuts work even while the menu is closed
-    themes.watch(window)
+    loaded = getattr(window, "model_loaded", None)  # MainWindow's: plot items come with a model
+    themes.watch(window, *([loaded] if isinstance(loaded, SignalInstance) else []))
     return submenu

@@ -148,6 +148,20 @@ def test_plots_added_after_the_theme_was_chosen_match_it(qtbot, window):
     assert late.getPlotItem().getAxis("bottom").textPen().color().name() == theme.DARK_PLOTS.text
 
 
+def test_a_model_opened_in_the_dark_theme_is_drawn_dark(qtbot, cvae_file):
+    """The scatter's marker and legend entries are made when a model arrives, after the theme."""
+    theme.manager().set_mode(theme.DARK)
+    win = MainWindow(training_factory=None)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.model_loaded, timeout=LOAD_MS):
+        win.open_model(cvae_file)
+    dark = theme.DARK_PLOTS
+    assert win.scatter.marker.pen.color().name() == dark.marker
+    assert plot_colours_of(win) == (dark.background, dark.text, dark.text)
+    win.shutdown()
+
+
 # --- shortcuts and about ----------------------------------------------------------------------
 
 
