@@ -27,6 +27,7 @@ EXIT_CANCELLED = 130
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _quiet_library_logs(args.debug)
     command = args.command or "gui"
     try:
         return COMMANDS[command](args)
@@ -44,6 +45,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"latentlab: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _quiet_library_logs(debug: bool) -> None:
+    """Library warnings (a skipped data folder...) would add lines to a one-line error.
+
+    Only when nothing configured logging yet (an embedding program or a test runner keeps its
+    own); ``--debug`` shows everything.
+    """
+    import logging
+
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.ERROR, format="%(name)s: %(message)s"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

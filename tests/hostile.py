@@ -1,0 +1,231 @@
+"""Hostile and broken model files, one builder per case, shared by the CLI and the GUI tests.
+
+Each case writes its file under a folder and says which words the one-line error must contain,
+so `latentlab info` (tests/core/test_hostile_files.py) and File > Open (tests/gui/
+test_reliability.py) are held to the same list. The pickle cases carry a payload whose
+unpickling would create ``PWNED`` in the folder: the tests check that it never appears.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import struct
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import save
+
+from latentlab.core.checkpoint import FORMAT_VERSION, save_model
+
+from .factories import TINY_CVAE, random_record
+
+PWNED = "PWNED"  # the file an executed pickle payload would create
+
+
+class Payload:
+    """Unpickling this runs ``os.system``: it would touch PWNED in the current folder."""
+
+    def __reduce__(self):
+        return (os.system, (f"touch {PWNED}",))
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str  # test id
+    filename: str
+    build: Callable[[Path], None]  # writes the file (or folder) at the given path
+    words: str  # regular expression the one-line message must match
+
+
+def _valid_parts() -> tuple[dict[str, np.ndarray], dict]:
+    record = random_record(TINY_CVAE, n_test=40, seed=11)
+    tensors = {k: v.copy() for k, v in record.weights.items()}
+    enc = record.test_encoding
+    tensors.update(
+        {
+            "test_encoding.mu": enc.mu,
+            "test_encoding.logvar": enc.logvar,
+            "test_encoding.labels": enc.labels,
+            "test_encoding.probs": enc.probs,
+        }
+    )
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "config": record.config.to_dict(),
+        "class_names": list(record.class_names),
+        "history": record.history,
+        "metrics": record.metrics,
+    }
+    return tensors, meta
+
+
+def _with(change: Callable[[dict, dict], object], *, raw_meta: str | None = None):
+    """A builder: valid tensors and metadata, changed in place by ``change(tensors, meta)``."""
+
+    def build(path: Path) -> None:
+        tensors, meta = _valid_parts()
+        change(tensors, meta)
+        text = raw_meta if raw_meta is not None else json.dumps(meta)
+        path.write_bytes(save(tensors, metadata={"latentlab": text}))
+
+    return build
+
+
+def _torch_zip(path: Path) -> None:
+    """The layout of ``torch.save`` (a zip with a pickle inside), carrying the payload."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps({"state_dict": Payload()}, protocol=2))
+        archive.writestr("archive/version", "3\n")
+    path.write_bytes(buffer.getvalue())
+
+
+def _legacy_pickle(path: Path) -> None:
+    """The pre-1.6 ``torch.save`` format: a bare pickle stream."""
+    path.write_bytes(pickle.dumps({"state_dict": Payload()}, protocol=2))
+
+
+def _truncated(path: Path) -> None:
+    save_model(random_record(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+
+
+def _lying_header(path: Path) -> None:
+    save_model(random_record(), path)
+    data = path.read_bytes()
+    (size,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + size])
+    name = "decoder.layers.0.weight"
+    header[name]["shape"] = [s * 4 for s in header[name]["shape"]]
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + size :])
+
+
+def _no_metadata(path: Path) -> None:
+    tensors, _ = _valid_parts()
+    path.write_bytes(save(tensors))
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+    save_model(random_record(), path / "inside.safetensors")
+
+
+def _set(tensors: dict, name: str, index: tuple, value: float) -> None:
+    tensors[name][index] = value
+
+
+CASES: list[Hostile] = [
+    Hostile("torch-zip-pickle", "model.pt.safetensors", _torch_zip, "pickled PyTorch"),
+    Hostile("legacy-pickle", "old.safetensors", _legacy_pickle, "pickled PyTorch"),
+    Hostile("truncated", "cut.safetensors", _truncated, "not a valid safetensors"),
+    Hostile("lying-header", "lies.safetensors", _lying_header, "not a valid safetensors"),
+    Hostile("empty", "empty.safetensors", lambda p: p.write_bytes(b""), r"empty \(0 bytes\)"),
+    Hostile("folder", "folder.safetensors", _folder, "is a folder"),
+    Hostile("text", "notes.safetensors", lambda p: p.write_text("hello " * 20), "not a valid"),
+    Hostile("no-metadata", "plain.safetensors", _no_metadata, "not a latentlab model"),
+    Hostile(
+        "metadata-not-json",
+        "meta.safetensors",
+        _with(lambda t, m: None, raw_meta="{format_version: 1,"),
+        "metadata is not valid JSON",
+    ),
+    Hostile(
+        "metadata-wrong-shape",
+        "meta-list.safetensors",
+        _with(lambda t, m: None, raw_meta="[1, 2, 3]"),
+        "metadata must be a JSON object",
+    ),
+    Hostile(
+        "config-wrong-type",
+        "config.safetensors",
+        _with(lambda t, m: m.update(config={"latent_dim": "three"})),
+        "invalid config: config field 'latent_dim' must be int",
+    ),
+    Hostile(
+        "future-version",
+        "future.safetensors",
+        _with(lambda t, m: m.update(format_version=FORMAT_VERSION + 1)),
+        f"format version {FORMAT_VERSION + 1} is newer than this latentlab reads",
+    ),
+    Hostile(
+        "missing-tensor",
+        "missing.safetensors",
+        _with(lambda t, m: t.pop("encoder.layers.1.weight")),
+        "missing tensors for this config: encoder.layers.1.weight",
+    ),
+    Hostile(
+        "extra-tensor",
+        "extra.safetensors",
+        _with(lambda t, m: t.update({"encoder.layers.9.weight": np.ones((2, 2), np.float32)})),
+        "unexpected tensors for this config: encoder.layers.9.weight",
+    ),
+    Hostile(
+        "wrong-shape",
+        "shape.safetensors",
+        _with(lambda t, m: t.update({"decoder.layers.1.bias": np.zeros(100, np.float32)})),
+        r"tensor decoder.layers.1.bias has shape \[100\] but the config needs \[784\]",
+    ),
+    Hostile(
+        "wrong-dtype",
+        "dtype.safetensors",
+        _with(lambda t, m: t.update({"decoder.layers.1.bias": np.zeros(784, np.float64)})),
+        "tensor decoder.layers.1.bias is float64, expected float32",
+    ),
+    Hostile(
+        "nan-weight",
+        "nan.safetensors",
+        _with(lambda t, m: _set(t, "decoder.layers.0.weight", (3, 1), np.nan)),
+        "tensor decoder.layers.0.weight contains NaN or infinite values",
+    ),
+    Hostile(
+        "inf-weight",
+        "inf.safetensors",
+        _with(lambda t, m: _set(t, "classifier.layers.1.bias", (2,), -np.inf)),
+        "tensor classifier.layers.1.bias contains NaN or infinite values",
+    ),
+    Hostile(
+        "config-disagrees-layers",
+        "hidden.safetensors",
+        _with(lambda t, m: m["config"].update(decoder_hidden=[64])),
+        "has shape .* but the config needs",
+    ),
+    Hostile(
+        "config-disagrees-latent",
+        "latent.safetensors",
+        _with(lambda t, m: m["config"].update(latent_dim=5)),
+        "has shape .* but the config needs|missing tensors",
+    ),
+    Hostile(
+        "encoding-bad-labels",
+        "labels.safetensors",
+        _with(lambda t, m: _set(t, "test_encoding.labels", (0,), 77)),
+        "test encoding labels must be uint8 class numbers below 10",
+    ),
+    Hostile(
+        "no-test-encoding",
+        "bare.safetensors",
+        _with(lambda t, m: [t.pop(k) for k in list(t) if k.startswith("test_encoding.")]),
+        "the model has no encoded test set to explore",
+    ),
+    Hostile(
+        "non-ascii-path",
+        "modèle-数字-ü.safetensors",
+        _with(lambda t, m: _set(t, "encoder.layers.0.bias", (0,), np.nan)),
+        "contains NaN or infinite values",
+    ),
+]
+
+
+def build(case: Hostile, folder: Path) -> Path:
+    """Write ``case`` into ``folder`` and return its path."""
+    path = folder / case.filename
+    case.build(path)
+    return path
