@@ -15,6 +15,7 @@ from .errors import LatentlabError
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu")
 LIKELIHOODS = ("gaussian", "bernoulli")
 OPTIMIZERS = ("adam", "adamw", "sgd")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 class ConfigError(LatentlabError):
@@ -45,6 +46,7 @@ class Config:
     # --- optimisation ---
     optimizer: str = "adam"  # one of OPTIMIZERS
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"  # "cosine": decay to 0 over the run, so the last epoch is calm
     batch_size: int = 100
     epochs: int = 20
     seed: int = 0  # seeds weights, shuffling and sampling: same seed, same model (on the CPU)
@@ -138,6 +140,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"likelihood must be one of {', '.join(LIKELIHOODS)}")
     if cfg.optimizer not in OPTIMIZERS:
         raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}")
     if cfg.latent_dim > 512 or cfg.num_classes > 1000:
         raise ConfigError("latent_dim or num_classes is implausibly large")
 

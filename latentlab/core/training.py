@@ -92,6 +92,19 @@ def make_optimizer(model: torch.nn.Module, config: Config) -> torch.optim.Optimi
         return cls(model.parameters(), lr=config.learning_rate)
 
 
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, config: Config, steps: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """Per-batch learning-rate schedule; None keeps the rate constant.
+
+    Cosine decay to zero lets the last epoch settle instead of hopping between minima, so the
+    weights that are saved (the last epoch's) are the good ones, without peeking at the test set.
+    """
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, steps))
+    return None
+
+
 def train(
     config: Config,
     dataset: Dataset,
@@ -109,6 +122,7 @@ def train(
     data = DeviceData.from_dataset(dataset, dev)
     n, bs = len(data.x_train), config.batch_size
     batches = math.ceil(n / bs)
+    scheduler = make_scheduler(optimizer, config, batches * config.epochs)
     history: list[dict] = []
     snapshot: dict[str, torch.Tensor] | None = None  # weights after the last finished epoch
     start = time.perf_counter()
@@ -135,6 +149,8 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             parts.total.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             with torch.no_grad():
                 batch = torch.stack([parts.total, parts.recon, parts.kl, parts.classifier])
                 sums += batch.double() * len(xb)

@@ -41,6 +41,22 @@ def test_save_replaces_atomically_and_leaves_no_temp_files(tmp_path):
     )
 
 
+def test_saved_files_get_ordinary_permissions_and_keep_a_replaced_files_mode(tmp_path):
+    """mkstemp's private 0600 must not leak into models users share."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "m.safetensors"
+        save_model(random_record(seed=1), path)
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o640)
+        save_model(random_record(seed=2), path)
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
 def test_a_failing_save_keeps_the_previous_file(tmp_path, monkeypatch):
     path = tmp_path / "m.safetensors"
     save_model(random_record(seed=1), path)

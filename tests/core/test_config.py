@@ -47,6 +47,7 @@ def test_every_preset_round_trips_through_json(name):
         ({"activation": "swish"}, "activation"),
         ({"likelihood": "poisson"}, "likelihood"),
         ({"kl_weight": -1}, "kl_weight"),
+        ({"lr_schedule": "step"}, "lr_schedule"),
         ({"surprise": 1}, "unknown keys: surprise"),
     ],
 )

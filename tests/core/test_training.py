@@ -1,5 +1,6 @@
 """The training engine on a tiny in-memory dataset: events, determinism, cancel, NaN, the result."""
 
+import itertools
 import threading
 
 import numpy as np
@@ -131,3 +132,29 @@ def test_auto_device_falls_back_to_cpu_without_a_gpu():
         assert device.type in ("cpu", "mps")
     else:
         assert device.type == "cuda"
+
+
+def test_cosine_schedule_decays_the_rate_to_zero_by_the_last_batch(data):
+    from latentlab.core.model import VAE
+    from latentlab.core.training import make_optimizer, make_scheduler
+
+    config = TINY_CVAE.replace(lr_schedule="cosine", learning_rate=1e-2)
+    optimizer = make_optimizer(VAE(config), config)
+    steps = 8 * config.epochs
+    scheduler = make_scheduler(optimizer, config, steps)
+    rates = []
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert rates[0] < 1e-2 and all(a > b for a, b in itertools.pairwise(rates))
+    assert rates[-1] == pytest.approx(0.0, abs=1e-12)
+    assert make_scheduler(optimizer, TINY_CVAE, steps) is None  # "constant": no schedule
+
+
+def test_a_cosine_run_trains_differently_from_a_constant_one(data):
+    constant = run(TINY_CVAE, data)[-1].record
+    cosine = run(TINY_CVAE.replace(lr_schedule="cosine"), data)[-1].record
+    assert cosine.config.lr_schedule == "cosine"
+    name = next(iter(constant.weights))
+    assert not np.allclose(constant.weights[name], cosine.weights[name])
