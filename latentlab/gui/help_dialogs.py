@@ -120,6 +120,11 @@ class ShortcutsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a list to read, not to edit
+        self.table.setStyleSheet("QTableWidget::item { padding: 0px 8px; }")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        row_height = self.fontMetrics().height() + 8
+        self.table.verticalHeader().setDefaultSectionSize(row_height)
         for r, row in enumerate(self.rows):
             for c, text in enumerate((row.keys, row.command, row.where)):
                 item = QTableWidgetItem(text)
@@ -139,7 +144,7 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
-        self.resize(560, min(720, 90 + 30 * len(self.rows)))
+        self.resize(620, min(760, 110 + row_height * (len(self.rows) + 1)))
 
     def texts(self) -> list[tuple[str, str, str]]:
         """The table as shown (for tests)."""
