@@ -168,6 +168,8 @@ def run_report(
         report.confusion = confusion
         report.accuracy = float(np.trace(confusion) / max(n, 1))
         if generated_per_class > 0:
+            # Its own stream: the generation figure does not depend on k.
+            gen = torch.Generator(device=dev).manual_seed(seed + 1)
             per_class = np.zeros(config.num_classes)
             for c in range(config.num_classes):
                 if cancel is not None and cancel.is_set():

@@ -93,3 +93,13 @@ def test_a_plain_vae_has_no_classifier_figures(data):
     assert report.accuracy is None and report.confusion is None
     assert report.generation_accuracy is None
     assert report.iwae_nll < report.neg_elbo
+
+
+def test_the_generation_figure_does_not_depend_on_k(cvae, data):
+    a = evaluate_report(cvae, data.test_images, data.test_labels, k=3, generated_per_class=30)
+    b = evaluate_report(cvae, data.test_images, data.test_labels, k=40, generated_per_class=30)
+    np.testing.assert_array_equal(a.generation_per_class, b.generation_per_class)
+    c = evaluate_report(
+        cvae, data.test_images, data.test_labels, k=3, generated_per_class=30, seed=9
+    )
+    assert a.iwae_nll != c.iwae_nll  # the seed does change the samples
