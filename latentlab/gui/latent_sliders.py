@@ -5,14 +5,14 @@ The rows are built from the model (10 or 8 for the cVAEs, 2 for a 2-D VAE). A us
 click, a marker drag, Random, Reset) changes every row with signals blocked, so the caller decodes
 once instead of once per row.
 
-When the window hands over the model's slider bases (`set_bases`, from
-`latentlab.core.dimensions`), each row also shows the direction's average test KL (a bar and a
-number, greyed when the unit is collapsed) and the rows can be ordered by KL or switched to the
-principal components. The sliders then show coordinates along those directions; a move emits
-`z_changed` with the whole new latent instead of `value_changed` (one PC moves every raw
-dimension). The strips under the rows come from a callable the window provides (the widget does
-no decoding); `request_strips` coalesces requests so a drag decodes them at most every
-STRIP_DELAY_MS.
+Once it has the model's slider bases (`set_bases`, from `latentlab.core.dimensions`; the
+window's insight tools hand them over on every model load), each row also shows the direction's
+average test KL (a bar and a number, greyed when the unit is collapsed) and the rows can be
+ordered by KL or switched to the principal components. The sliders then show coordinates along
+those directions; a move emits `z_changed` with the whole new latent instead of `value_changed`
+(one PC moves every raw dimension). The strips under the rows come from a callable handed over
+with the bases (the widget does no decoding); `request_strips` coalesces requests so a drag
+decodes them at most every STRIP_DELAY_MS.
 """
 
 from __future__ import annotations
