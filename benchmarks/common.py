@@ -98,6 +98,47 @@ def result_from(
     )
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), linearly interpolated between order statistics (numpy's)."""
+    ordered = sorted(float(v) for v in values)
+    if not ordered:
+        raise ValueError("percentile of no values")
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def tail_result(
+    name: str,
+    rounds: Sequence[Sequence[float]],
+    q: float,
+    unit: str,
+    target: str = "",
+    note: str = "",
+) -> Result:
+    """A tail row: the q-th percentile of all samples pooled, min-max of each round's own.
+
+    The "median" column of such a row holds the pooled percentile (its name says which), so the
+    target is held against the tail over every sample, not against a median of rounds.
+    """
+    pooled = [float(v) for r in rounds for v in r]
+    if not pooled:
+        return Result(name, None, None, None, unit, target, note or "not measured")
+    per_round = [percentile(r, q) for r in rounds if len(r)]
+    spread = f"min-max: p{q:g} of each of {len(per_round)} rounds"
+    return Result(
+        name,
+        percentile(pooled, q),
+        min(per_round),
+        max(per_round),
+        unit,
+        target,
+        f"{spread}; {note}" if note else spread,
+        per_round,
+    )
+
+
 def unavailable(name: str, unit: str, target: str, why: str) -> Result:
     """A row for a figure this machine or checkout cannot measure, saying why."""
     return Result(name, None, None, None, unit, target, why)

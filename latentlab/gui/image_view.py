@@ -36,6 +36,20 @@ def to_qimage(image: np.ndarray, scale: int = 10) -> QImage:
     )
 
 
+class _InkImage(pg.ImageItem):
+    """An ImageItem whose rendered picture is RGB32, converted once per new image.
+
+    pyqtgraph renders a lookup-table image as an indexed (colour-table) QImage, which Qt converts
+    and scales several times slower on every paint than RGB32; the view repaints on every slider
+    step, so the one conversion per image pays for itself at once.
+    """
+
+    def render(self) -> None:
+        super().render()
+        if self.qimage is not None and self.qimage.format() != QImage.Format.Format_RGB32:
+            self.qimage = self.qimage.convertToFormat(QImage.Format.Format_RGB32)
+
+
 class _SquareView(pg.GraphicsView):
     """A graphics view that asks its layout for as much height as it has width."""
 
@@ -70,7 +84,7 @@ class DigitView(QWidget):
         self._box = pg.ViewBox(lockAspect=True, enableMouse=False, enableMenu=False, invertY=True)
         self._box.setMouseEnabled(False, False)
         self._view.setCentralItem(self._box)
-        self._item = pg.ImageItem(axisOrder="row-major")
+        self._item = _InkImage(axisOrder="row-major")
         self._item.setLookupTable(INK_LUT)
         self._item.setImage(np.zeros((SIDE, SIDE), np.float32), autoLevels=False, levels=(0, 1))
         self._box.addItem(self._item)

@@ -13,9 +13,18 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal, Slot
-from PySide6.QtGui import QCursor, QPainterPath
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, Signal, Slot
+from PySide6.QtGui import QCursor, QPainter, QPainterPath
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QStyleOptionGraphicsItem,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 # Matplotlib's tab10: ten hues that stay distinguishable for the common colour-vision deficiencies.
 CLASS_COLOURS = (
@@ -47,6 +56,81 @@ def marker_path() -> QPainterPath:
         path.moveTo(*a)
         path.lineTo(*b)
     return path
+
+
+class _FastPoints(pg.ScatterPlotItem):
+    """A scatter item that is cheap to repaint around a moving marker and to hit-test.
+
+    A marker move repaints a patch of about 30 x 30 pixels, but pyqtgraph's scatter draws all of
+    its points whatever the exposed area: `paint` here culls to Qt's exposed rectangle (item
+    coordinates). And the bounding rectangle, which Qt's scene index and pyqtgraph's click and
+    hover handling ask for hundreds of times per click, is computed once per geometry change:
+    pyqtgraph calls `prepareGeometryChange` (Qt's contract) on new data and on view changes.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self._exposed: QRectF | None = None
+        self._rect_key: tuple | None = None
+        self._rect_bounds: object = None
+        self._rect = QRectF()
+        self._geometry_version = 0
+        super().__init__(*args, **kwargs)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+
+    def prepareGeometryChange(self) -> None:
+        self._geometry_version += 1
+        super().prepareGeometryChange()
+
+    def viewTransformChanged(self) -> None:
+        self._geometry_version += 1
+        super().viewTransformChanged()
+
+    def boundingRect(self) -> QRectF:
+        # pyqtgraph replaces `self.bounds` (a new list) whenever the data bounds are invalidated.
+        key = (self._maxSpotPxWidth, self._geometry_version)
+        if key != self._rect_key or self._rect_bounds is not self.bounds:
+            self._rect = super().boundingRect()
+            self._rect_key, self._rect_bounds = key, self.bounds
+        return QRectF(self._rect)
+
+    def viewRect(self) -> QRectF | None:
+        rect = super().viewRect()
+        if self._exposed is not None and rect is not None:
+            return rect.intersected(self._exposed)
+        return rect
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        self._exposed = QRectF(option.exposedRect) if self._exportOpts is False else None
+        try:
+            super().paint(painter, option, widget)
+        finally:
+            self._exposed = None
+
+
+class ClassPoints(_FastPoints):
+    """One class's points, for clicks, hover tips and the legend; `AllPoints` draws them.
+
+    pyqtgraph's per-item cost of a paint (culling, transforms) is paid once for all classes
+    instead of ten times: the marker moves on every slider step.
+    """
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        return
+
+
+class AllPoints(_FastPoints):
+    """The visible classes' points in one item, each in its class colour; it takes no clicks.
+
+    Clicks fall through to the class items (pyqtgraph offers a click to the items under it in
+    turn until one accepts it).
+    """
+
+    def mouseClickEvent(self, ev: object) -> None:
+        ev.ignore()
 
 
 class LatentScatter(QWidget):
@@ -114,14 +198,19 @@ class LatentScatter(QWidget):
             verSpacing=-6,
         )
         self._items: list[pg.ScatterPlotItem] = []
+        self._brushes = []
         for colour in CLASS_COLOURS:
             brush = pg.mkColor(colour)
             brush.setAlpha(POINT_ALPHA)
-            scatter = pg.ScatterPlotItem(
-                pxMode=True, size=POINT_SIZE, pen=None, brush=pg.mkBrush(brush), tip=None
+            self._brushes.append(pg.mkBrush(brush))
+            scatter = ClassPoints(
+                pxMode=True, size=POINT_SIZE, pen=None, brush=self._brushes[-1], tip=None
             )
             scatter.sigClicked.connect(self._on_points_clicked)
+            scatter.visibleChanged.connect(self._fill_all_points)
             self._items.append(scatter)
+        self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
+        self._filling = False  # set_model/set_points fill `_all_points` once, at their end
         self._marker = pg.TargetItem(
             pos=(0, 0),
             size=22,
@@ -177,12 +266,16 @@ class LatentScatter(QWidget):
             combo.blockSignals(False)
         plot = self._plot.getPlotItem()
         self._legend.clear()
+        self._filling = True  # the points come in set_points
         for c, scatter in enumerate(self._items):
             if scatter.scene() is None:
                 plot.addItem(scatter)
             scatter.setVisible(True)
             if c < len(self._names):
                 self._legend.addItem(scatter, self._names[c])
+        self._filling = False
+        if self._all_points.scene() is None:
+            plot.addItem(self._all_points, ignoreBounds=True)
         if self._marker.scene() is None:
             plot.addItem(self._marker, ignoreBounds=True)
 
@@ -193,6 +286,7 @@ class LatentScatter(QWidget):
         for c, scatter in enumerate(self._items):
             mask = self._labels == c
             scatter.setData(x=points[mask, 0], y=points[mask, 1], data=indices[mask])
+        self._fill_all_points()
         plot = self._plot.getPlotItem()
         plot.setLabel("bottom", axis_labels[0])
         plot.setLabel("left", axis_labels[1])
@@ -279,6 +373,25 @@ class LatentScatter(QWidget):
                 return int(hits[0].data())
         return None
 
+    def _fill_all_points(self) -> None:
+        """Copy the visible classes' points, in class order, into the item that draws them."""
+        if self._filling:
+            return
+        xs, ys, brushes = [], [], []
+        for scatter, brush in zip(self._items, self._brushes, strict=True):
+            if not scatter.isVisible():
+                continue
+            x, y = scatter.getData()
+            xs.append(x)
+            ys.append(y)
+            brushes.append(np.full(len(x), brush, dtype=object))
+        if not xs:
+            self._all_points.clear()
+            return
+        self._all_points.setData(
+            x=np.concatenate(xs), y=np.concatenate(ys), brush=np.concatenate(brushes)
+        )
+
     # --- slots ---------------------------------------------------------------------------
     @Slot(object, object, object)
     def _on_points_clicked(self, item: pg.ScatterPlotItem, points: Sequence, event: object) -> None:
@@ -292,6 +405,8 @@ class LatentScatter(QWidget):
 
     @Slot(object)
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if getattr(self._marker, "moving", False):
+            return  # the marker is being dragged: no tips (nor a hit test) on every move
         index = self.index_at(scene_pos)
         text = "" if index is None else self.tip_for(index)
         if text == self.last_tip:

@@ -27,7 +27,8 @@ def bench(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     import importlib
 
     monkeypatch.syspath_prepend(str(BENCH_DIR))
-    return {name: importlib.import_module(name) for name in ("common", "run", "bench_training")}
+    names = ("common", "run", "bench_training", "bench_gui", "bench_responsive")
+    return {name: importlib.import_module(name) for name in names}
 
 
 def random_dataset(n_train: int = 256, n_test: int = 64) -> Dataset:
@@ -69,7 +70,7 @@ def test_training_speed_gives_sane_rows(bench: dict[str, ModuleType]) -> None:
 def test_runner_discovers_and_selects(bench: dict[str, ModuleType]) -> None:
     runner = bench["run"]
     modules = runner.discover()
-    assert {"training", "startup", "memory"} <= set(modules)
+    assert {"training", "startup", "memory", "gui", "responsive"} <= set(modules)
     for module in modules.values():
         assert callable(module.run)
 
@@ -90,3 +91,122 @@ def test_targets_and_missing_figures(bench: dict[str, ModuleType]) -> None:
     missing = common.unavailable("gpu", "s", "", "no GPU on this machine")
     assert missing.median is None and missing.met is None
     assert "n/a" in common.table([missing])
+
+
+def test_percentiles_match_numpy_and_tail_rows_pool_the_rounds(
+    bench: dict[str, ModuleType],
+) -> None:
+    common = bench["common"]
+    rng = np.random.default_rng(1)
+    rounds = [list(rng.exponential(2.0, size)) for size in (37, 120, 5)]
+    pooled = [v for r in rounds for v in r]
+    for q in (0, 50, 90, 99, 100):
+        assert math.isclose(common.percentile(pooled, q), float(np.percentile(pooled, q)))
+    row = common.tail_result("x, p99", rounds, 99, "ms", "<= 4")
+    assert math.isclose(row.median, float(np.percentile(pooled, 99)))
+    per_round = [float(np.percentile(r, 99)) for r in rounds]
+    assert math.isclose(row.min, min(per_round)) and math.isclose(row.max, max(per_round))
+    assert row.met is (row.median <= 4)
+    assert common.tail_result("empty", [[]], 99, "ms").median is None
+
+
+def fake_timings(rng: np.random.Generator, n: int, scale_s: float) -> dict:
+    total = list(rng.exponential(scale_s, n) + scale_s)
+    return {
+        "total": total,
+        "handler": [t / 3 for t in total],
+        "cpu": [t / 2 for t in total],
+        "misses": 1,
+        "skipped": 0,
+    }
+
+
+def test_gui_rows_from_a_harness_answer(bench: dict[str, ModuleType]) -> None:
+    gui, common = bench["bench_gui"], bench["common"]
+    rng = np.random.default_rng(2)
+    parts = gui.PARTS
+    model = {
+        "file": "mnist-cvae.safetensors",
+        "note": "bundled",
+        "points": 10_000,
+        "rounds": {p: [fake_timings(rng, 50, 0.001) for _ in range(3)] for p in parts},
+    }
+    results = gui.results_from({"models": [model, model | {"file": "b.safetensors"}]}, "", parts)
+
+    assert len(results) == 2 * len(parts) * gui.ROWS
+    assert len({r.name for r in results}) == len(results)
+    slider = [r for r in results if r.name.startswith("mnist-cvae: slider")]
+    median_row, p99_row = slider[0], slider[1]
+    samples = [1000 * s for r in model["rounds"]["slider"] for s in r["total"]]
+    assert math.isclose(median_row.median, float(np.median(samples)))
+    assert math.isclose(p99_row.median, float(np.percentile(samples, 99)))
+    assert median_row.target == "<= 2" and p99_row.target == "<= 4"
+    assert "3 not painted" in median_row.note
+    assert all(r.met in (True, False) for r in results if r.target)
+    assert "mnist-cvae" in common.table(results)
+
+    missing = gui.results_from(None, "subprocess failed: boom", parts)
+    assert all(r.median is None and "boom" in r.note for r in missing)
+
+
+def test_responsive_rows_from_a_harness_answer(bench: dict[str, ModuleType]) -> None:
+    resp = bench["bench_responsive"]
+    rng = np.random.default_rng(3)
+
+    def reports(rate: float, n: int = 200) -> list[tuple[int, float]]:
+        return [(b, 0.5 + b / rate) for b in range(10, n + 1, 10)]
+
+    def segment(rate: float) -> dict:
+        gaps = list(0.010 + rng.exponential(0.001, 300))
+        gaps[5] = 0.400  # the start: import torch
+        return {
+            "gaps": gaps,
+            "slider": fake_timings(rng, 30, 0.002),
+            "reports": reports(rate),
+            "seconds": 3.0,
+            "to_first_batch": 1.0,
+            "split": {"tick": 20, "slider": 3},
+        }
+
+    assert math.isclose(resp.throughput(reports(80.0)), 80.0)
+    assert resp.throughput([(5, 0.1)]) is None
+    out = {
+        "idle": {"gaps": [0.010] * 50, "slider": fake_timings(rng, 10, 0.001)},
+        "app": [segment(80.0), segment(100.0)],
+        "cli": [{"reports": reports(100.0), "threads": 2}, {"reports": reports(100.0)}],
+    }
+    results = {r.name: r for r in resp.results_from(out, "", "bundled", resp.QUICK)}
+
+    ratio = results["training: app / CLI time per batch"]
+    assert math.isclose(ratio.min, 1.0) and math.isclose(ratio.max, 1.25)
+    assert ratio.met is True
+    late = results["heartbeat lateness while training, max"]
+    assert late.median < 100  # the start-up stall is reported apart, not as training
+    assert results["heartbeat lateness during that start, max"].median > 380
+    assert all(r.met in (True, False) for r in results.values() if r.target)
+
+    missing = resp.results_from(None, "no MNIST", "bundled", resp.QUICK)
+    assert missing and all(r.median is None for r in missing)
+
+
+def test_gui_harness_runs_the_real_window(
+    bench: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A few moves of each action in the real app (offscreen subprocess): rows with figures."""
+    pytest.importorskip("PySide6")
+    pytest.importorskip("pyqtgraph")
+    import argparse
+
+    gui, setup = bench["bench_gui"], pytest.importorskip("gui_setup")
+    monkeypatch.setattr(
+        gui, "QUICK", {"rounds": 1, "slider": 3, "click": 2, "drag": 3, "warmup": 1}
+    )
+    monkeypatch.setattr(setup, "STAND_IN_POINTS", 500)
+    model = setup.stand_in_model(tmp_path, "vae-2d", "tiny.safetensors")
+    args = argparse.Namespace(quick=True, model=str(model), data_dir=str(tmp_path), parts={})
+    results = gui.run(args)
+
+    figures = [r for r in results if "GUI-thread" not in r.name]
+    assert figures and all(r.median is not None and r.median > 0 for r in figures), [
+        (r.name, r.note) for r in results
+    ]
