@@ -203,7 +203,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 bar.clear()
                 print(epoch_summary(event), flush=True)
             elif isinstance(event, Finished):
-                save_model(event.record, out)
+                try:
+                    save_model(event.record, out)
+                except OSError as exc:  # a full disk, a folder gone: say which file
+                    why = exc.strerror or str(exc)
+                    raise LatentlabError(f"{out}: the model could not be saved ({why})") from exc
                 print(f"saved {out} ({event.record.metrics['train_time_s']:.1f} s of training)")
                 return 0
             elif isinstance(event, Cancelled):

@@ -346,7 +346,9 @@ def test_train_out_of_disk_on_save_says_so_in_one_line(
     args += ["--data-dir", str(tiny_dataset.dir), "--device", "cpu", "--out", str(out)]
     assert main(args) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[-1].startswith("latentlab: error: ") and "No space left on device" in err[-1]
+    assert err[-1] == (
+        f"latentlab: error: {out}: the model could not be saved (No space left on device)"
+    )
     assert not any("Traceback" in line for line in err)
     assert out.read_bytes() == b"previous model"
     assert sorted(p.name for p in tmp_path.iterdir() if "t.safetensors" in p.name) == [
