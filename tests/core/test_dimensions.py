@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from latentlab.core import record as record_module
 from latentlab.core.dimensions import (
     STRIP_VALUES,
     active,
@@ -17,7 +18,6 @@ from latentlab.core.dimensions import (
 )
 from latentlab.core.explorer import pca_axes
 from latentlab.core.numpy_net import NumpyVAE
-from latentlab.core.record import TestEncoding
 
 from ..factories import TINY_CVAE, random_record
 
@@ -107,7 +107,7 @@ def test_a_plain_model_strip_needs_no_class():
 
 
 def test_one_image_encoding():
-    enc = TestEncoding(
+    enc = record_module.TestEncoding(
         mu=np.zeros((1, 2), np.float32),
         logvar=np.zeros((1, 2), np.float32),
         labels=np.zeros(1, np.uint8),
