@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from latentlab.core import checkpoint
 from latentlab.core.checkpoint import load_model, save_model
 from latentlab.core.config import Config
 from latentlab.gui import main_window as main_window_module
+from latentlab.gui.data_dialog import DataDialog
 from latentlab.gui.main_window import MainWindow
 
 from ..hostile import CASES, PWNED, Hostile, build
@@ -328,6 +329,32 @@ def test_opening_a_model_while_training_runs(
     with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
         controller.panel.use_button.click()  # the user takes the last finished epoch
     assert window.is_unsaved and window.explorer.config.dataset == "tiny"
+
+
+def test_broken_data_when_training_starts_is_named_and_nothing_runs(
+    qtbot, make_window, cvae_file, tiny_dataset, tmp_path, monkeypatch
+):
+    """A cut download among the data files: the data dialog and the panel name it."""
+    folder = tiny_dataset.copy_to(tmp_path / "data")
+    bad = folder / tiny_dataset.path("train_images").name
+    bad.write_bytes(bad.read_bytes()[:-100])
+    seen: list[str] = []
+
+    def look_and_cancel(dialog: DataDialog) -> int:
+        seen.append(dialog.details.toPlainText())
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(DataDialog, "exec", look_and_cancel)
+    window = make_window(cvae_file, training=True)
+    explorer = window.explorer
+    controller = window.training
+    assert controller.start(train_config(), device="cpu", data_dir=str(folder))
+    qtbot.waitUntil(lambda: not controller.is_running, timeout=RUN_MS)
+    qtbot.waitUntil(lambda: bool(seen), timeout=RUN_MS)
+    assert seen[0].startswith(f"{bad}: gzip data is truncated")
+    message = controller.panel.message_label.text()
+    assert message.startswith(f"{bad}: gzip data is truncated") and "did not start" in message
+    assert window.explorer is explorer
 
 
 def test_a_second_training_while_one_runs_is_refused(qtbot, make_window, tiny_dataset):
