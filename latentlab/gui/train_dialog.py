@@ -63,6 +63,7 @@ class TrainDialog(QDialog):
         self._config: Config | None = None
 
         self.preset_combo = QComboBox()
+        self.preset_combo.setToolTip("A starting design; every field below can still be changed")
         for name in PRESETS:
             self.preset_combo.addItem(name, name)
         self.preset_description = QLabel()
@@ -72,8 +73,10 @@ class TrainDialog(QDialog):
 
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 1000)
+        self.epochs_spin.setToolTip("Passes over the whole training set")
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(1, 65536)
+        self.batch_spin.setToolTip("Images per optimiser step")
         self.lr_edit = QLineEdit()
         self.lr_edit.setToolTip("Learning rate, e.g. 0.001 or 1e-3")
         self.latent_spin = QSpinBox()
@@ -81,6 +84,7 @@ class TrainDialog(QDialog):
         self.latent_spin.setToolTip("Free latent dimensions: the sliders of the explorer")
         self.likelihood_combo = QComboBox()
         self.likelihood_combo.addItems(LIKELIHOODS)
+        self.likelihood_combo.setToolTip("How the decoder scores pixels: Bernoulli or Gaussian")
         self.kl_spin = QDoubleSpinBox()
         self.kl_spin.setRange(0.0, 1000.0)
         self.kl_spin.setDecimals(3)
@@ -88,11 +92,14 @@ class TrainDialog(QDialog):
         self.kl_spin.setToolTip("β: weight of the KL term (1 = the plain ELBO)")
         self.optimizer_combo = QComboBox()
         self.optimizer_combo.addItems(OPTIMIZERS)
+        self.optimizer_combo.setToolTip("The optimiser that updates the weights")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setToolTip("Seed for the initial weights and the batch order")
         self.dataset_combo = QComboBox()
         for name, spec in datasets.DATASETS.items():
             self.dataset_combo.addItem(spec.title, name)
+        self.dataset_combo.setToolTip("The images to learn: handwritten digits or clothes")
         self.device_combo = QComboBox()
         self.device_combo.addItems(DEVICES)
         self.device_combo.setToolTip("auto: a CUDA or Apple GPU if there is one, else the CPU")
@@ -100,6 +107,7 @@ class TrainDialog(QDialog):
         self.data_dir_edit.setPlaceholderText("search the usual folders")
         self.data_dir_edit.setToolTip("Folder holding the dataset's IDX files (optional)")
         self.browse_button = QPushButton("Browse…")
+        self.browse_button.setToolTip("Choose the folder holding the dataset's IDX files")
         self.browse_button.clicked.connect(self._on_browse)
         data_row = QHBoxLayout()
         data_row.setContentsMargins(0, 0, 0, 0)

@@ -259,6 +259,20 @@ def test_every_control_in_the_window_has_a_tooltip(window):
     assert not missing, "controls without a tooltip:\n" + "\n".join(missing)
 
 
+def test_every_field_of_the_train_dialog_has_a_tooltip(qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from latentlab.gui.train_dialog import TrainDialog
+
+    dialog = TrainDialog()
+    qtbot.addWidget(dialog)
+    boxes = dialog.findChildren(QDialogButtonBox)  # OK / Cancel say what they do
+    fields = [w for w in controls(dialog) if not any(box.isAncestorOf(w) for box in boxes)]
+    assert len(fields) >= 10
+    missing = [describe(w) for w in fields if not w.toolTip().strip()]
+    assert not missing, "train dialog fields without a tooltip:\n" + "\n".join(missing)
+
+
 # --- high DPI ---------------------------------------------------------------------------------
 
 CRISP_SCRIPT = """
