@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -40,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("latentlab: interrupted", file=sys.stderr)
         return EXIT_CANCELLED
+    except BrokenPipeError:  # `latentlab info FILE | head`: the reader left; that is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         if args.debug:
             raise

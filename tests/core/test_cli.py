@@ -53,6 +53,20 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     assert proc.stderr.strip() == f"latentlab: error: {missing}: no such file"
 
 
+def test_a_closed_output_pipe_is_a_quiet_exit_not_an_error():
+    """`latentlab info FILE | head` closes the pipe early: exit 0, nothing on stderr."""
+    code = (
+        "import latentlab.cli as cli\n"
+        "def info(args):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "cli.COMMANDS['info'] = info\n"
+        "raise SystemExit(cli.main(['info', 'x.safetensors']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+
+
 @pytest.mark.parametrize("config", [TINY_CVAE, TINY_VAE])
 def test_sample_npy_has_the_documented_shape(tmp_path, config, capsys):
     path = save_model(random_record(config), tmp_path / "m.safetensors")
