@@ -102,11 +102,38 @@ class _FastPoints(pg.ScatterPlotItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        self._exposed = QRectF(option.exposedRect) if self._exportOpts is False else None
+        if self._exportOpts is not False:  # exporting: everything, as pyqtgraph draws it
+            super().paint(painter, option, widget)
+            return
+        self._exposed = QRectF(option.exposedRect)
+        full = self.data
+        near = self._points_near(self._exposed, widget)
+        if near is not None:
+            self.data = full[near]  # pyqtgraph then transforms and culls only these
         try:
             super().paint(painter, option, widget)
         finally:
+            self.data = full
             self._exposed = None
+
+    def _points_near(self, rect: QRectF, widget: QWidget | None) -> np.ndarray | None:
+        """Mask of the points whose symbol can touch `rect`; None: draw them all."""
+        if widget is not None and widget.devicePixelRatioF() != (
+            self.fragmentAtlas.devicePixelRatio()
+        ):
+            return None  # pyqtgraph re-renders its symbol atlas into `data`: give it all of it
+        px, py = self.pixelVectors()
+        if px is None or py is None:
+            return None
+        pad_x = px.length() * self._maxSpotPxWidth
+        pad_y = py.length() * self._maxSpotPxWidth
+        x, y = self.data["x"], self.data["y"]
+        return (
+            (x >= rect.left() - pad_x)
+            & (x <= rect.right() + pad_x)
+            & (y >= rect.top() - pad_y)
+            & (y <= rect.bottom() + pad_y)
+        )
 
 
 class ClassPoints(_FastPoints):
