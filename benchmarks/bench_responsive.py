@@ -40,7 +40,7 @@ HEARTBEAT_MS = 10
 PROBE_MS = 100
 WARMUP_BATCHES = 20  # throughput counts from the first report at or after this many batches
 FULL = {"rounds": 3, "batches": 1500, "idle_s": 3.0}  # 1500 batches of 100: 2.5 epochs
-QUICK = {"rounds": 2, "batches": 150, "idle_s": 1.0}
+QUICK = {"rounds": 2, "batches": 400, "idle_s": 1.0}
 
 _STUB = (
     "import sys; sys.path[:0] = [{repo!r}, {bench!r}]\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -78,6 +79,29 @@ def limit_torch_threads(torch_module) -> int:
     return threads
 
 
+TRAINING_NICENESS = 10  # the training thread's nice value: the GUI thread comes first
+
+
+def lower_thread_priority(niceness: int = TRAINING_NICENESS) -> bool:
+    """Let the calling thread yield the CPU to the GUI thread when cores are contended.
+
+    With one core left to the GUI, a busy machine (a browser, a build) still takes that core at
+    times, and the scheduler then shares it evenly between the GUI thread and the trainer: the
+    sliders stutter. On Linux a thread has its own nice value (setpriority on its thread id);
+    elsewhere this does nothing. False when the priority was left as it was.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        if current < niceness:
+            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+        return True
+    except OSError:
+        return False
+
+
 class TrainingWorker(QObject):
     """One training run. ``run()`` executes in a worker thread; ``cancel()`` is thread-safe.
 
@@ -138,6 +162,7 @@ class TrainingWorker(QObject):
         from latentlab.core.training import train
 
         limit_torch_threads(torch)
+        lower_thread_priority()
         for ev in train(self.config, dataset, device=self.device, cancel=self._cancel):
             if isinstance(ev, BatchProgress):
                 smoothed = self._smoother.update(ev.loss)
