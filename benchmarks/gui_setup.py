@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 STAND_IN_POINTS = 10_000  # the bundled models' encoded test set: all of MNIST's test images
-MODELS = (  # (bundled file name, the preset it is trained from)
-    ("mnist-cvae.safetensors", "clean-cvae"),
+MODELS = (  # (bundled file name, the preset it is trained from; None: the default preset)
+    ("mnist-cvae.safetensors", None),
     ("mnist-vae-2d.safetensors", "vae-2d"),
 )
 
@@ -20,7 +20,7 @@ MODELS = (  # (bundled file name, the preset it is trained from)
 # --- models ------------------------------------------------------------------------------------
 
 
-def stand_in_model(folder: Path, preset: str, file_name: str) -> Path:
+def stand_in_model(folder: Path, preset: str | None, file_name: str) -> Path:
     """A model shaped like a bundled one (random weights, 10,000 encoded test images).
 
     Decode and paint costs depend only on the shapes and the number of points, so a stand-in
@@ -29,11 +29,11 @@ def stand_in_model(folder: Path, preset: str, file_name: str) -> Path:
     import numpy as np
 
     from latentlab.core.checkpoint import save_model
-    from latentlab.core.config import PRESETS
+    from latentlab.core.config import DEFAULT_PRESET, PRESETS
     from latentlab.core.layout import parameter_shapes
     from latentlab.core.record import ModelRecord, TestEncoding
 
-    config = PRESETS[preset].config
+    config = PRESETS[preset or DEFAULT_PRESET].config
     rng = np.random.default_rng(0)
     weights = {
         name: (rng.standard_normal(shape) * 0.05).astype(np.float32)
@@ -67,7 +67,8 @@ def bundled_or_stand_ins(scratch: Path, explicit: str | None) -> list[tuple[Path
         if path.is_file():
             models.append((path, f"bundled {file_name}"))
         else:
-            note = f"STAND-IN for {file_name} (missing): random weights, {preset} shapes"
+            shapes = preset or "the default preset's"
+            note = f"STAND-IN for {file_name} (missing): random weights, {shapes} shapes"
             models.append((stand_in_model(scratch, preset, file_name), note))
     return models
 
