@@ -430,7 +430,7 @@ class MainWindow(QMainWindow):
             dock.raise_()
             if first_time and not dock.isFloating():
                 # The panel would take half the window; the explorer stays the main view.
-                size = max(240, int(self.height() * 0.34))
+                size = max(280, int(self.height() * 0.4))
                 self.resizeDocks([dock], [size], Qt.Orientation.Vertical)
 
     # --- test images ------------------------------------------------------------------------

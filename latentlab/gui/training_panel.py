@@ -125,8 +125,9 @@ class TrainingPanel(QWidget):
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setMinimumSize(320, 260)
-        self.vae_plot = self._make_plot("VAE loss (recon + KL)", "nats / image", row=0)
-        self.class_plot = self._make_plot("Classifier loss", "cross-entropy", row=1)
+        # Side by side: the dock is wide and short, so each plot keeps a readable height.
+        self.vae_plot = self._make_plot("VAE loss (recon + KL)", "nats / image", col=0)
+        self.class_plot = self._make_plot("Classifier loss", "cross-entropy", col=1)
         self.vae_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
         self.class_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
         self.batch_curve = self.vae_plot.plot(pen=BATCH_PEN, name="train objective (smoothed)")
@@ -172,9 +173,10 @@ class TrainingPanel(QWidget):
         self._redraw.timeout.connect(self._on_redraw)
 
     # --- construction helpers ----------------------------------------------------------------
-    def _make_plot(self, title: str, units: str, row: int) -> pg.PlotItem:
-        plot = self.plots.addPlot(row=row, col=0, title=title)
+    def _make_plot(self, title: str, units: str, col: int) -> pg.PlotItem:
+        plot = self.plots.addPlot(row=0, col=col, title=title)
         plot.setLabel("left", units)
+        plot.getAxis("left").enableAutoSIPrefix(False)  # "cross-entropy (x0.001)" reads badly
         plot.setLabel("bottom", "epoch")
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setMenuEnabled(False)
@@ -361,7 +363,7 @@ class TrainingPanel(QWidget):
         layout = self.plots.ci
         present = self.class_plot in layout.items
         if show and not present:
-            layout.addItem(self.class_plot, row=1, col=0)
+            layout.addItem(self.class_plot, row=0, col=1)
         elif not show and present:
             layout.removeItem(self.class_plot)
 
@@ -402,7 +404,26 @@ class TrainingPanel(QWidget):
         self.vae_test_curve.setData(h["epoch"], h["vae_test"])
         self.class_train_curve.setData(h["epoch"], h["cls_train"])
         self.class_test_curve.setData(h["epoch"], h["cls_test"])
+        self._fit_vae_range()
         self._draw_samples()
+
+    def _fit_vae_range(self) -> None:
+        """Fit the y axis to the epoch points and the batch curve from mid-epoch 1 on.
+
+        The first batches' loss (several hundred nats above the rest) would otherwise flatten
+        every later difference into one line; headroom on top keeps the legend off the curves.
+        """
+        h = self._history
+        batch_y = np.asarray(self._batch_y, dtype=np.float64)
+        settled = batch_y[np.asarray(self._batch_x) >= 0.5] if len(batch_y) else batch_y
+        values = np.concatenate([settled, h["vae_train"], h["vae_test"]])
+        values = values[np.isfinite(values)]
+        if not h["epoch"] or len(values) == 0:
+            self.vae_plot.enableAutoRange(axis="y")
+            return
+        low, high = float(values.min()), float(values.max())
+        span = max(high - low, 1.0)
+        self.vae_plot.setYRange(low - 0.05 * span, high + 0.45 * span, padding=0)
 
     @Slot()
     def _on_cancel_clicked(self) -> None:

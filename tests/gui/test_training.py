@@ -283,3 +283,33 @@ def test_missing_data_failed_download_says_why(
     assert [args[0] for args in running.calls] == [True, False]
     assert not controller.is_running
     assert not any(Path(empty).iterdir())  # no partial file left behind
+
+
+def test_loss_axis_fits_the_epochs_not_the_first_batches(qtbot):
+    """A first-batch loss far above the rest must not flatten the epoch curves into one line."""
+    from latentlab.core.events import BatchProgress, EpochEnd, LossSummary, Started
+    from latentlab.gui.training_panel import TrainingPanel
+    from latentlab.gui.training_worker import BatchReport
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.reset(small_config(epochs=2), "Tiny", "cpu")
+    panel.show_started(Started(epochs=2, batches_per_epoch=10, train_size=500, device="cpu"))
+    smoothed = 230.0 + 670.0 * np.exp(-np.arange(20) / 1.5)  # 900 nats at first, then ~230
+    for step, loss in enumerate(smoothed):
+        epoch, batch = divmod(step, 10)
+        progress = BatchProgress(epoch + 1, 2, batch + 1, 10, float(loss), 1.0)
+        panel.show_batch(BatchReport(progress, float(loss)))
+        if batch == 9:
+            summary = LossSummary(
+                total=240.0 - 5 * epoch, recon=220.0, kl=20.0 - 5 * epoch, classifier=0.2
+            )
+            samples = np.zeros((10, 28, 28), np.float32)
+            panel.show_epoch(EpochEnd(epoch + 1, 2, summary, summary, 0.9, 2.0, samples))
+    qtbot.waitUntil(
+        lambda: panel.vae_train_curve.xData is not None and len(panel.vae_train_curve.xData) == 2
+    )
+    low, high = panel.vae_plot.getViewBox().viewRange()[1]
+    assert high < 500.0, "the first batches' loss should be off the top of the plot"
+    assert low <= 230.0 and high > 240.0, "every epoch point stays inside the plot"
