@@ -125,8 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     morph = sub.add_parser("morph", help="decode a walk between two test points: GIF or PNG strip")
     morph.add_argument("file")
-    morph.add_argument("--from", dest="start", type=int, required=True, metavar="I")
-    morph.add_argument("--to", dest="end", type=int, required=True, metavar="J")
+    morph.add_argument(
+        "--from", dest="start", type=int, required=True, metavar="I", help="test image index"
+    )
+    morph.add_argument(
+        "--to", dest="end", type=int, required=True, metavar="J", help="test image index"
+    )
     morph.add_argument("--out", required=True, help=".gif (animation) or .png (strip)")
     morph.add_argument("--steps", type=int, default=10, help="frames, both ends included")
     morph.add_argument("--slerp", action="store_true", help="spherical, not linear, interpolation")
@@ -136,7 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     grid.add_argument("file")
     grid.add_argument("--out", required=True, metavar="FILE.png")
     grid.add_argument("--size", type=int, default=15, help="digits per row and column")
-    grid.add_argument("--range", dest="half_range", type=float, default=2.5, help="half-width")
+    grid.add_argument(
+        "--range",
+        dest="half_range",
+        type=float,
+        default=2.5,
+        help="half-width of the grid in latent units (default 2.5)",
+    )
     grid.add_argument("--gaussian", action="store_true", help="normal-quantile spacing")
     grid.add_argument("--dims", type=int, nargs=2, metavar=("I", "J"), help="z_I, z_J, not PCA")
     grid.add_argument("--class", dest="digit", type=int, help="class to decode (cVAE; default 0)")
