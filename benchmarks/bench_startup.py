@@ -191,6 +191,8 @@ def app_env(model: Path, scratch: Path, data: Path, idle_s: float = 0.0) -> dict
     """Offscreen, with settings and caches in `scratch` (never the user's), data where it is."""
     from common import python_env
 
+    from latentlab.cli import APP_ENVIRONMENT
+
     return python_env(
         {
             "QT_QPA_PLATFORM": "offscreen",
@@ -199,6 +201,7 @@ def app_env(model: Path, scratch: Path, data: Path, idle_s: float = 0.0) -> dict
             "LATENTLAB_DATA_DIR": str(data),
             MODEL_ENV: str(model),
             IDLE_ENV: str(idle_s),
+            **APP_ENVIRONMENT,  # as the `latentlab` command sets it for the app
         }
     )
 

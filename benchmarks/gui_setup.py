@@ -77,6 +77,8 @@ def subprocess_env(scratch: Path, data: Path, params: dict[str, Any], key: str) 
     """Offscreen, settings and caches in `scratch`, the harness's parameters as JSON in `key`."""
     from common import python_env
 
+    from latentlab.cli import APP_ENVIRONMENT
+
     return python_env(
         {
             "QT_QPA_PLATFORM": "offscreen",
@@ -84,5 +86,6 @@ def subprocess_env(scratch: Path, data: Path, params: dict[str, Any], key: str) 
             "XDG_CACHE_HOME": str(scratch / "cache"),
             "LATENTLAB_DATA_DIR": str(data),
             key: json.dumps(params),
+            **APP_ENVIRONMENT,  # as the `latentlab` command sets it for the app
         }
     )

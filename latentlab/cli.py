@@ -24,6 +24,11 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CANCELLED = 130
 
+# Set for the app before numpy loads; a value the user chose is kept. The app's numpy work is one
+# small decode per slider move: a multi-threaded BLAS wakes its threads for it, and when they wait
+# for a core (a training thread is busy) the decode's p99 goes from 0.3 to 4 ms.
+APP_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
@@ -165,10 +170,8 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    # The app's numpy work is one small decode per slider move. A multi-threaded BLAS wakes its
-    # threads for it, and when they wait for a core (a training thread is busy) the decode's p99
-    # goes from 0.3 to 4 ms. Set before numpy loads; a value the user chose is kept.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    for name, value in APP_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
     from .gui.app import run
 
     return run(model_path=getattr(args, "model", None) or args.top_model)
