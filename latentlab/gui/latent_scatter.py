@@ -10,6 +10,7 @@ window hands it positions computed by the core explorer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -43,6 +44,23 @@ POINT_SIZE = 5
 POINT_ALPHA = 190
 PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"
+
+
+def skip_hover_while_dragging(scene: pg.GraphicsScene) -> None:
+    """No hover hit test on the mouse moves of a drag; the release sends hover events again.
+
+    pyqtgraph finds and z-sorts every item under the cursor on each move (`itemsNearEvent`),
+    even mid-drag, when by its own rule no item may accept the hover: about 1 ms of each move
+    of a marker drag, for nothing.
+    """
+    send = scene.sendHoverEvents
+
+    def send_unless_dragging(ev: Any, exitOnly: bool = False) -> None:  # pyqtgraph names it
+        if not exitOnly and scene.dragButtons and ev.buttons():
+            return
+        send(ev, exitOnly)
+
+    scene.sendHoverEvents = send_unless_dragging
 
 
 def marker_path() -> QPainterPath:
@@ -252,6 +270,7 @@ class LatentScatter(QWidget):
         self._marker.setToolTip("Current slider state: drag to move along these axes")
         self._marker.sigPositionChanged.connect(self._on_marker_moved)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        skip_hover_while_dragging(self._plot.scene())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -349,6 +349,31 @@ def test_dragging_the_marker_moves_the_sliders_live(
     np.testing.assert_allclose(window.explorer.current_point(), (x, y), atol=1e-4)
 
 
+def test_a_marker_drag_does_no_hover_hit_tests_until_release(
+    qtbot, make_window, cvae_file, unthrottled_mouse
+):
+    """pyqtgraph would hit-test every item under the cursor on each move of the drag."""
+    window = make_window(cvae_file)
+    viewport = window.scatter.plot_widget.viewport()
+    scene = window.scatter.plot_widget.scene()
+    hit_tests: list[bool] = []
+    near = scene.itemsNearEvent
+    scene.itemsNearEvent = lambda *a, **k: hit_tests.append(True) or near(*a, **k)
+    start = window.scatter.plot_widget.mapFromScene(window.scatter.marker.scenePos())
+    moves = Recorder(window.scatter.marker_moved)
+
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(viewport, start + QPoint(8, -6))  # the move that starts the drag
+    during = len(hit_tests)
+    for step in range(2, 8):
+        qtbot.mouseMove(viewport, start + QPoint(8 * step, -6 * step))
+    assert len(moves.calls) >= 5 and len(hit_tests) == during
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(56, -42))
+    assert len(hit_tests) > during  # hover state is brought up to date at the release
+    qtbot.mouseMove(viewport, start + QPoint(70, -50))
+    assert len(hit_tests) > during + 1  # and plain moves hit-test again
+
+
 def test_axes_combo_switches_to_two_latent_dimensions(make_window, cvae_file):
     window = make_window(cvae_file)
     ref = reference(cvae_file)
