@@ -8,7 +8,8 @@ strips, builds the Draw dock with its scatter overlay, and adds Model > Evaluate
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Slot
@@ -20,7 +21,11 @@ from latentlab.core.drawing import Reading
 from latentlab.core.explorer import SLIDER_RANGE, Explorer
 
 from .draw_panel import DrawingOverlay, DrawPanel
-from .report_dialog import ReportDialog, TestLoader, default_test_loader
+
+if TYPE_CHECKING:  # the report (and, through it, the data and training modules) loads on use
+    from .report_dialog import ReportDialog
+
+TestLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]
 
 UNSAVED_NAME = "untitled (unsaved)"
 
@@ -28,10 +33,10 @@ UNSAVED_NAME = "untitled (unsaved)"
 class InsightTools(QObject):
     """Builds the Draw dock, the slider insight and Model > Evaluate on `window`."""
 
-    def __init__(self, window: QMainWindow, test_loader: TestLoader = default_test_loader) -> None:
+    def __init__(self, window: QMainWindow, test_loader: TestLoader | None = None) -> None:
         super().__init__(window)
         self.window: Any = window
-        self._test_loader = test_loader
+        self._test_loader = test_loader  # None: the report's default (the dataset's files)
         self.report_dialog: ReportDialog | None = None
 
         self.draw_panel = DrawPanel()
@@ -138,10 +143,11 @@ class InsightTools(QObject):
             self.report_dialog.raise_()
             self.report_dialog.activateWindow()
             return
+        from .report_dialog import ReportDialog, default_test_loader
+
         path = self.window.model_path
-        dialog = ReportDialog(
-            e.record, path.name if path else UNSAVED_NAME, self.window, self._test_loader
-        )
+        loader = self._test_loader or default_test_loader
+        dialog = ReportDialog(e.record, path.name if path else UNSAVED_NAME, self.window, loader)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(self._on_report_closed)
         self.report_dialog = dialog

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -123,6 +124,33 @@ class TrainingPanel(QWidget):
         top.addWidget(self.cancel_button)
         top.addWidget(self.use_button)
 
+        # The plots are built when first needed (a run starts, or the dock is shown): the panel
+        # exists from start-up, hidden, and three pyqtgraph plots would cost it ~70 ms there.
+        self._plots_built = False
+        self._splitter = QSplitter(Qt.Orientation.Horizontal)
+        self._splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status_label)
+        layout.addLayout(top)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self._splitter, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._on_tick)
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(REDRAW_INTERVAL_MS)
+        self._redraw.timeout.connect(self._on_redraw)
+
+    # --- construction helpers ----------------------------------------------------------------
+    def _ensure_plots(self) -> None:
+        """Build the loss plots and the sample grid, once."""
+        if self._plots_built:
+            return
+        self._plots_built = True
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setMinimumSize(320, 260)
         # Side by side: the dock is wide and short, so each plot keeps a readable height.
@@ -150,29 +178,11 @@ class TrainingPanel(QWidget):
         self.samples_plot.addItem(self.sample_image)
         self._set_sample_ticks([str(d) for d in range(10)])
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.plots)
-        splitter.addWidget(self.samples)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setChildrenCollapsible(False)
+        self._splitter.addWidget(self.plots)
+        self._splitter.addWidget(self.samples)
+        self._splitter.setStretchFactor(0, 3)
+        self._splitter.setStretchFactor(1, 2)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.status_label)
-        layout.addLayout(top)
-        layout.addWidget(self.message_label)
-        layout.addWidget(splitter, 1)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-
-        self._tick = QTimer(self)
-        self._tick.setInterval(1000)
-        self._tick.timeout.connect(self._on_tick)
-        self._redraw = QTimer(self)
-        self._redraw.setSingleShot(True)
-        self._redraw.setInterval(REDRAW_INTERVAL_MS)
-        self._redraw.timeout.connect(self._on_redraw)
-
-    # --- construction helpers ----------------------------------------------------------------
     def _make_plot(self, title: str, units: str, col: int) -> pg.PlotItem:
         plot = self.plots.addPlot(row=0, col=col, title=title)
         plot.setLabel("left", units)
@@ -196,6 +206,10 @@ class TrainingPanel(QWidget):
         labels = [((r + 0.5) * TILE, str(r + 1)) for r in range(step - 1, rows, step)]
         self.samples_plot.getAxis("left").setTicks([labels])
 
+    def showEvent(self, event: QShowEvent) -> None:
+        self._ensure_plots()  # View > Training before any run: empty plots, not a blank panel
+        super().showEvent(event)
+
     # --- what the tests and the controller read -------------------------------------------
     @property
     def sample_rows(self) -> int:
@@ -218,6 +232,7 @@ class TrainingPanel(QWidget):
     # --- one run, from start to end -------------------------------------------------------
     def reset(self, config: Config, dataset_title: str, device: str) -> None:
         """Clear everything for a new run of ``config``."""
+        self._ensure_plots()
         self._running = True
         self._epochs = config.epochs
         self._batches = 0
@@ -251,7 +266,7 @@ class TrainingPanel(QWidget):
 
     def set_class_names(self, class_names: list[str]) -> None:
         """Label the sample columns with the dataset's classes (conditional models)."""
-        if self._conditional:
+        if self._conditional and self._plots_built:
             self._set_sample_ticks(class_names)
 
     def show_started(self, ev: Started) -> None:
@@ -398,6 +413,8 @@ class TrainingPanel(QWidget):
 
     @Slot()
     def _on_redraw(self) -> None:
+        if not self._plots_built:  # nothing was ever run or shown: nothing to draw
+            return
         h = self._history
         self.batch_curve.setData(self._batch_x, self._batch_y)
         self.vae_train_curve.setData(h["epoch"], h["vae_train"])

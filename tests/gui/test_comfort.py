@@ -314,3 +314,20 @@ def test_digits_stay_crisp_at_a_fractional_scale_factor():
     assert shown["ratio"] == 1.5
     paper_and_ink = to_ink_uint8(np.array([[0.0, 1.0]], np.float32)).ravel().tolist()
     assert shown["greys"] == sorted(paper_and_ink)
+
+
+def test_the_training_plots_are_built_on_first_show_and_drawn_in_the_theme(qtbot, window):
+    """The hidden training panel costs start-up nothing; shown later, it matches the theme."""
+    panel = window.training.panel
+    assert panel.findChildren(pg.GraphicsView) == []  # not built while the dock is hidden
+    theme_action(window, theme.DARK).trigger()
+    window.training_dock.toggleViewAction().trigger()
+    qtbot.waitUntil(lambda: len(panel.findChildren(pg.GraphicsView)) == 2)
+    views = panel.findChildren(pg.GraphicsView)
+    qtbot.waitUntil(
+        lambda: all(
+            v.backgroundBrush().color().name() == theme.DARK_PLOTS.background for v in views
+        )
+    )
+    axis = panel.vae_plot.getAxis("bottom")
+    assert axis.textPen().color().name() == theme.DARK_PLOTS.text
