@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
-from importlib import metadata
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, QObject, Qt, Slot, qVersion
@@ -155,6 +154,8 @@ class ShortcutsDialog(QDialog):
 
 
 def package_version(name: str) -> str:
+    from importlib import metadata  # ~30 ms to import: only when the About box opens
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
