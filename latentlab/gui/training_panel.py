@@ -35,7 +35,7 @@ BATCH_PEN = pg.mkPen("#4c9be8", width=1, style=Qt.PenStyle.DotLine)
 TRAIN_BRUSH = pg.mkBrush("#4c9be8")
 TEST_BRUSH = pg.mkBrush("#f28e2b")
 TILE = 28  # pixels per sample image side
-REDRAW_INTERVAL_MS = 100
+REDRAW_INTERVAL_MS = 250  # the batch curve follows at 4 Hz: each redraw costs the GUI thread
 MAX_ROW_LABELS = 12
 
 
@@ -84,6 +84,8 @@ class TrainingPanel(QWidget):
         self._running = False
         self._conditional = True
         self._eta: float | None = None
+        self._drawn_epochs = -1  # epoch points last given to the curves
+        self._y_range_set = False  # the loss axis has a range of ours (else: pyqtgraph's)
         self._history: dict[str, list[float]] = {
             k: [] for k in ("epoch", "vae_train", "vae_test", "cls_train", "cls_test")
         }
@@ -243,6 +245,10 @@ class TrainingPanel(QWidget):
         self._batch_x.clear()
         self._batch_y.clear()
         self._rows.clear()
+        self._drawn_epochs = -1
+        self._y_range_set = False
+        for plot in (self.vae_plot, self.class_plot):  # fixed for the run: no re-layout per batch
+            plot.setXRange(0, config.epochs, padding=0.02)
         self._redraw.stop()
         self._on_redraw()
         self._conditional = config.conditional
@@ -415,12 +421,17 @@ class TrainingPanel(QWidget):
     def _on_redraw(self) -> None:
         if not self._plots_built:  # nothing was ever run or shown: nothing to draw
             return
+        # A redraw runs on the GUI thread while the user explores: it touches only what changed
+        # (the epoch points and the class plot once an epoch) and keeps the axes' ranges unless
+        # the data leaves them, since a range change re-lays and repaints every axis and grid.
         h = self._history
         self.batch_curve.setData(self._batch_x, self._batch_y)
-        self.vae_train_curve.setData(h["epoch"], h["vae_train"])
-        self.vae_test_curve.setData(h["epoch"], h["vae_test"])
-        self.class_train_curve.setData(h["epoch"], h["cls_train"])
-        self.class_test_curve.setData(h["epoch"], h["cls_test"])
+        if self._drawn_epochs != len(h["epoch"]):
+            self._drawn_epochs = len(h["epoch"])
+            self.vae_train_curve.setData(h["epoch"], h["vae_train"])
+            self.vae_test_curve.setData(h["epoch"], h["vae_test"])
+            self.class_train_curve.setData(h["epoch"], h["cls_train"])
+            self.class_test_curve.setData(h["epoch"], h["cls_test"])
         self._fit_vae_range()
         self._draw_samples()
 
@@ -429,18 +440,28 @@ class TrainingPanel(QWidget):
 
         The first batches' loss (several hundred nats above the rest) would otherwise flatten
         every later difference into one line; headroom on top keeps the legend off the curves.
+        The range changes only when the data leaves it or fills less than half of it.
         """
         h = self._history
         batch_y = np.asarray(self._batch_y, dtype=np.float64)
-        settled = batch_y[np.asarray(self._batch_x) >= 0.5] if len(batch_y) else batch_y
-        values = np.concatenate([settled, h["vae_train"], h["vae_test"]])
+        if h["epoch"]:
+            settled = batch_y[np.asarray(self._batch_x) >= 0.5]
+            values = np.concatenate([settled, h["vae_train"], h["vae_test"]])
+        else:
+            values = batch_y
         values = values[np.isfinite(values)]
-        if not h["epoch"] or len(values) == 0:
-            self.vae_plot.enableAutoRange(axis="y")
+        if len(values) == 0:
             return
         low, high = float(values.min()), float(values.max())
         span = max(high - low, 1.0)
-        self.vae_plot.setYRange(low - 0.05 * span, high + 0.45 * span, padding=0)
+        want_low, want_high = low - 0.05 * span, high + 0.45 * span
+        shown_low, shown_high = self.vae_plot.getViewBox().viewRange()[1]
+        fits = shown_low <= low and high <= shown_high
+        loose = shown_high - shown_low > 2.0 * (want_high - want_low)
+        if self._y_range_set and fits and not loose:
+            return
+        self._y_range_set = True
+        self.vae_plot.setYRange(want_low, want_high, padding=0)
 
     @Slot()
     def _on_cancel_clicked(self) -> None:

@@ -313,3 +313,48 @@ def test_loss_axis_fits_the_epochs_not_the_first_batches(qtbot):
     low, high = panel.vae_plot.getViewBox().viewRange()[1]
     assert high < 500.0, "the first batches' loss should be off the top of the plot"
     assert low <= 230.0 and high > 240.0, "every epoch point stays inside the plot"
+
+
+def test_a_batch_redraw_leaves_the_axes_and_the_epoch_points_alone(qtbot):
+    """Each redraw runs on the GUI thread mid-exploration: a range change repaints every axis."""
+    from latentlab.core.events import BatchProgress, EpochEnd, LossSummary, Started
+    from latentlab.gui.training_panel import TrainingPanel
+    from latentlab.gui.training_worker import BatchReport
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.reset(small_config(epochs=3), "Tiny", "cpu")
+    panel.show_started(Started(epochs=3, batches_per_epoch=10, train_size=500, device="cpu"))
+    samples = np.zeros((10, 28, 28), np.float32)
+
+    def batch(epoch: int, b: int, loss: float) -> None:
+        panel.show_batch(BatchReport(BatchProgress(epoch, 3, b, 10, loss, 1.0), loss))
+
+    def epoch_end(epoch: int, loss: float) -> None:
+        summary = LossSummary(total=loss, recon=loss - 10, kl=10.0, classifier=0.2)
+        panel.show_epoch(EpochEnd(epoch, 3, summary, summary, 0.9, 1.0, samples))
+
+    for b in range(1, 11):
+        batch(1, b, 300.0 - 5 * b)
+    epoch_end(1, 252.0)
+    qtbot.waitUntil(
+        lambda: panel.batch_curve.xData is not None and len(panel.batch_curve.xData) == 10
+    )
+    x_range, y_range = panel.vae_plot.getViewBox().viewRange()
+    assert x_range[0] <= 0 and 3 <= x_range[1] < 3.2  # the run's epochs, fixed from the start
+    epoch_points: list[int] = []
+    for curve in (panel.vae_train_curve, panel.class_test_curve):
+        set_data = curve.setData
+        curve.setData = lambda *a, _set=set_data, **k: epoch_points.append(1) or _set(*a, **k)
+
+    for b in range(1, 6):  # inside the shown range
+        batch(2, b, 255.0 - b / 2)
+    qtbot.waitUntil(lambda: len(panel.batch_curve.xData) == 15)
+    assert panel.vae_plot.getViewBox().viewRange() == [x_range, y_range]
+    assert epoch_points == []
+
+    epoch_end(2, 246.0)
+    qtbot.waitUntil(lambda: len(epoch_points) == 2)  # once an epoch, both plots
+    batch(3, 1, y_range[1] + 50)  # the data leaves the range: the axis follows
+    qtbot.waitUntil(lambda: panel.vae_plot.getViewBox().viewRange()[1][1] > y_range[1] + 50)
