@@ -206,7 +206,7 @@ def shot_manifold(out: Path) -> None:
 
 
 def shot_neighbours(out: Path) -> None:
-    """Explore > Nearest test digits: near a test 5, its first slider nudged off the point."""
+    """Explore > Nearest test images: near a test 5, its first slider nudged off the point."""
     with opened(MNIST_CVAE, WITH_DOCK) as window:
         tools = window.explore_tools
         show_dock(window, tools.neighbours_action, tools.neighbours_dock, 200)

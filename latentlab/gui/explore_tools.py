@@ -1,4 +1,4 @@
-"""Morph, manifold grid and nearest test digits: three docks wired to the explorer window.
+"""Morph, manifold grid and nearest test images: three docks wired to the explorer window.
 
 The window owns the explorer state; this module only listens (`model_loaded`, `view_changed`,
 `test_data_changed`) and answers through the window's own paths: a neighbour click is a scatter
@@ -46,7 +46,7 @@ class ExploreTools(QObject):
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self.morph_dock = self._dock("Morph", "morphDock", self.morph_panel, bottom)
         self.neighbours_dock = self._dock(
-            "Nearest test digits", "neighboursDock", self.neighbours_panel, bottom
+            "Nearest test images", "neighboursDock", self.neighbours_panel, bottom
         )
         self.manifold_dock = self._dock("Manifold grid", "manifoldDock", self.manifold_view, right)
 
@@ -64,9 +64,9 @@ class ExploreTools(QObject):
         )
         self.neighbours_action = self._action(
             self.neighbours_dock,
-            "&Nearest test digits",
+            "&Nearest test images",
             "Ctrl+N",
-            "Show the test digits nearest to the current point in latent space",
+            "Show the test images nearest to the current point in latent space",
         )
         menu = window.explore_menu
         menu.addSeparator()

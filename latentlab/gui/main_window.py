@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.training = self._create_training(training_factory)
         self._build_shortcuts()
-        self.explore_tools = ExploreTools(self)  # Morph, Manifold grid, Nearest test digits
+        self.explore_tools = ExploreTools(self)  # Morph, Manifold grid, Nearest test images
         self.insight_tools = InsightTools(self)  # Draw a digit, slider insight, Evaluate
         self._restore_settings()
         self._update_title()

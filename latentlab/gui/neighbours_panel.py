@@ -1,4 +1,4 @@
-"""Nearest test digits: thumbnails of the k test images closest to the current point.
+"""Nearest test images: thumbnails of the k test images closest to the current point.
 
 Display only: the owner finds the neighbours (core `nearest`), gives each one's picture and
 caption to `show_neighbours`, and handles `index_clicked` as a scatter click. The buttons are
@@ -53,10 +53,10 @@ class NeighboursPanel(QWidget):
         self.k_spin = QSpinBox()
         self.k_spin.setRange(1, MAX_K_SHOWN)
         self.k_spin.setValue(DEFAULT_K)
-        self.k_spin.setToolTip("How many nearest test digits to show")
+        self.k_spin.setToolTip("How many nearest test images to show")
         self.same_class_check = QCheckBox("Same class only")
         self.same_class_check.setToolTip(
-            "Only test digits the classifier reads as the current class (z is the style alone, "
+            "Only test images the classifier reads as the current class (z is the style alone, "
             "so without this the nearest styles can be any digit)"
         )
         self.k_spin.valueChanged.connect(self.settings_changed)
