@@ -285,28 +285,46 @@ def test_missing_data_failed_download_says_why(
     assert not any(Path(empty).iterdir())  # no partial file left behind
 
 
+class FedPanel:
+    """A training panel shown on its own and fed synthetic events, 10 batches an epoch."""
+
+    def __init__(self, qtbot, epochs: int) -> None:
+        from latentlab.core.events import Started
+        from latentlab.gui.training_panel import TrainingPanel
+
+        self.epochs = epochs
+        self.panel = TrainingPanel()
+        qtbot.addWidget(self.panel)
+        self.panel.show()
+        self.panel.reset(small_config(epochs=epochs), "Tiny", "cpu")
+        started = Started(epochs=epochs, batches_per_epoch=10, train_size=500, device="cpu")
+        self.panel.show_started(started)
+
+    def batch(self, epoch: int, b: int, loss: float) -> None:
+        from latentlab.core.events import BatchProgress
+        from latentlab.gui.training_worker import BatchReport
+
+        progress = BatchProgress(epoch, self.epochs, b, 10, loss, 1.0)
+        self.panel.show_batch(BatchReport(progress, loss))
+
+    def epoch_end(self, epoch: int, loss: float) -> None:
+        from latentlab.core.events import EpochEnd, LossSummary
+
+        summary = LossSummary(total=loss, recon=loss - 10, kl=10.0, classifier=0.2)
+        samples = np.zeros((10, 28, 28), np.float32)
+        self.panel.show_epoch(EpochEnd(epoch, self.epochs, summary, summary, 0.9, 1.0, samples))
+
+
 def test_loss_axis_fits_the_epochs_not_the_first_batches(qtbot):
     """A first-batch loss far above the rest must not flatten the epoch curves into one line."""
-    from latentlab.core.events import BatchProgress, EpochEnd, LossSummary, Started
-    from latentlab.gui.training_panel import TrainingPanel
-    from latentlab.gui.training_worker import BatchReport
-
-    panel = TrainingPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    panel.reset(small_config(epochs=2), "Tiny", "cpu")
-    panel.show_started(Started(epochs=2, batches_per_epoch=10, train_size=500, device="cpu"))
+    fed = FedPanel(qtbot, epochs=2)
+    panel = fed.panel
     smoothed = 230.0 + 670.0 * np.exp(-np.arange(20) / 1.5)  # 900 nats at first, then ~230
     for step, loss in enumerate(smoothed):
         epoch, batch = divmod(step, 10)
-        progress = BatchProgress(epoch + 1, 2, batch + 1, 10, float(loss), 1.0)
-        panel.show_batch(BatchReport(progress, float(loss)))
+        fed.batch(epoch + 1, batch + 1, float(loss))
         if batch == 9:
-            summary = LossSummary(
-                total=240.0 - 5 * epoch, recon=220.0, kl=20.0 - 5 * epoch, classifier=0.2
-            )
-            samples = np.zeros((10, 28, 28), np.float32)
-            panel.show_epoch(EpochEnd(epoch + 1, 2, summary, summary, 0.9, 2.0, samples))
+            fed.epoch_end(epoch + 1, 240.0 - 5 * epoch)
     qtbot.waitUntil(
         lambda: panel.vae_train_curve.xData is not None and len(panel.vae_train_curve.xData) == 2
     )
@@ -317,23 +335,8 @@ def test_loss_axis_fits_the_epochs_not_the_first_batches(qtbot):
 
 def test_a_batch_redraw_leaves_the_axes_and_the_epoch_points_alone(qtbot):
     """Each redraw runs on the GUI thread mid-exploration: a range change repaints every axis."""
-    from latentlab.core.events import BatchProgress, EpochEnd, LossSummary, Started
-    from latentlab.gui.training_panel import TrainingPanel
-    from latentlab.gui.training_worker import BatchReport
-
-    panel = TrainingPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    panel.reset(small_config(epochs=3), "Tiny", "cpu")
-    panel.show_started(Started(epochs=3, batches_per_epoch=10, train_size=500, device="cpu"))
-    samples = np.zeros((10, 28, 28), np.float32)
-
-    def batch(epoch: int, b: int, loss: float) -> None:
-        panel.show_batch(BatchReport(BatchProgress(epoch, 3, b, 10, loss, 1.0), loss))
-
-    def epoch_end(epoch: int, loss: float) -> None:
-        summary = LossSummary(total=loss, recon=loss - 10, kl=10.0, classifier=0.2)
-        panel.show_epoch(EpochEnd(epoch, 3, summary, summary, 0.9, 1.0, samples))
+    fed = FedPanel(qtbot, epochs=3)
+    panel, batch, epoch_end = fed.panel, fed.batch, fed.epoch_end
 
     for b in range(1, 11):
         batch(1, b, 300.0 - 5 * b)
