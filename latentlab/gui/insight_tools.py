@@ -8,7 +8,6 @@ strips, builds the Draw dock with its scatter overlay, and adds Model > Evaluate
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,9 +22,7 @@ from latentlab.core.explorer import SLIDER_RANGE, Explorer
 from .draw_panel import DrawingOverlay, DrawPanel
 
 if TYPE_CHECKING:  # the report (and, through it, the data and training modules) loads on use
-    from .report_dialog import ReportDialog
-
-TestLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]
+    from .report_dialog import ReportDialog, TestLoader
 
 UNSAVED_NAME = "untitled (unsaved)"
 
