@@ -85,7 +85,6 @@ class TrainingPanel(QWidget):
         self._conditional = True
         self._eta: float | None = None
         self._drawn_epochs = -1  # epoch points last given to the curves
-        self._y_range_set = False  # the loss axis has a range of ours (else: pyqtgraph's)
         self._history: dict[str, list[float]] = {
             k: [] for k in ("epoch", "vae_train", "vae_test", "cls_train", "cls_test")
         }
@@ -246,7 +245,7 @@ class TrainingPanel(QWidget):
         self._batch_y.clear()
         self._rows.clear()
         self._drawn_epochs = -1
-        self._y_range_set = False
+        self.vae_plot.enableAutoRange(axis="y")  # until the first fit gives it a range of ours
         for plot in (self.vae_plot, self.class_plot):  # fixed for the run: no re-layout per batch
             plot.setXRange(0, config.epochs, padding=0.02)
         self._redraw.stop()
@@ -458,9 +457,9 @@ class TrainingPanel(QWidget):
         shown_low, shown_high = self.vae_plot.getViewBox().viewRange()[1]
         fits = shown_low <= low and high <= shown_high
         loose = shown_high - shown_low > 2.0 * (want_high - want_low)
-        if self._y_range_set and fits and not loose:
+        ours = not self.vae_plot.getViewBox().autoRangeEnabled()[1]  # setYRange turns auto off
+        if ours and fits and not loose:
             return
-        self._y_range_set = True
         self.vae_plot.setYRange(want_low, want_high, padding=0)
 
     @Slot()
