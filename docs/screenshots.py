@@ -44,7 +44,6 @@ MNIST_VAE_2D = MODELS / "mnist-vae-2d.safetensors"
 FASHION_CVAE = MODELS / "fashion-cvae.safetensors"
 WINDOW = (1360, 860)  # the main window in every shot but those with a dock
 WITH_DOCK = (1360, 900)  # a little taller, so the scatter keeps its room beside a dock
-LOADING = "loading the test images…"  # MainWindow.test_image's caption meanwhile
 SETTINGS_ROOT = tempfile.TemporaryDirectory(prefix="latentlab-shots-")  # removed at exit
 VERTICAL = Qt.Orientation.Vertical
 HORIZONTAL = Qt.Orientation.Horizontal
@@ -75,9 +74,8 @@ def fresh_settings() -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
 
 
-def wait_for_test_images(window: MainWindow) -> None:
-    """Wait until the model's test images are loaded (they come in the background)."""
-    wait_for(lambda: window.test_image(0)[1] != LOADING, 60, "the test images")
+def check_test_images(window: MainWindow) -> None:
+    """Stop with the window's own reason when the model's test images could not be loaded."""
     image, caption = window.test_image(0)
     if image is None:
         raise SystemExit(f"no test images: {caption} (set LATENTLAB_DATA_DIR)")
@@ -91,10 +89,13 @@ def opened(model: Path, size: tuple[int, int] = WINDOW) -> Iterator[MainWindow]:
     window.resize(*size)
     window.show()
     loaded: list[object] = []
+    test_data: list[bool] = []  # the images arrive in the background after the model
     window.model_loaded.connect(loaded.append)
+    window.test_data_changed.connect(lambda: test_data.append(True))
     window.open_model(model)
     wait_for(lambda: bool(loaded), 30, f"{model.name} to load")
-    wait_for_test_images(window)
+    wait_for(lambda: bool(test_data), 60, "the test images")
+    check_test_images(window)
     pump(400)
     try:
         yield window
