@@ -153,6 +153,20 @@ class Preset:
     config: Config = field(default_factory=Config)
 
 
+_CLEAN_CVAE = Config(
+    encoder_hidden=(512,),
+    decoder_hidden=(512,),
+    classifier_hidden=(512,),
+    activation="relu",
+    latent_dim=8,
+    likelihood="bernoulli",
+    classification_weight=1.0,
+    kl_weight=2.0,
+    classifier_stop_gradient=True,
+    batch_size=128,
+    epochs=12,
+)
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
@@ -166,40 +180,14 @@ PRESETS: dict[str, Preset] = {
             "clean-cvae",
             "ReLU MLPs of 512, Bernoulli likelihood, a classifier trained by its own loss "
             "(stop-gradient) and beta = 2, so z holds mostly style, not class (fashion-cvae).",
-            Config(
-                encoder_hidden=(512,),
-                decoder_hidden=(512,),
-                classifier_hidden=(512,),
-                activation="relu",
-                latent_dim=8,
-                likelihood="bernoulli",
-                classification_weight=1.0,
-                kl_weight=2.0,
-                classifier_stop_gradient=True,
-                batch_size=128,
-                epochs=12,
-            ),
+            _CLEAN_CVAE,
         ),
         Preset(
             "sharp-cvae",
             "latentlab's default for MNIST: clean-cvae with beta = 4, a two-layer classifier "
             "(512-512) and a cosine learning-rate decay, so digits drawn from the prior read as "
             "the class asked for (98.6% by an independent CNN) and the classifier reads 98.4%.",
-            Config(
-                encoder_hidden=(512,),
-                decoder_hidden=(512,),
-                classifier_hidden=(512, 512),
-                activation="relu",
-                latent_dim=8,
-                likelihood="bernoulli",
-                classification_weight=1.0,
-                kl_weight=4.0,
-                classifier_stop_gradient=True,
-                learning_rate=1e-3,
-                lr_schedule="cosine",
-                batch_size=128,
-                epochs=12,
-            ),
+            _CLEAN_CVAE.replace(classifier_hidden=(512, 512), kl_weight=4.0, lr_schedule="cosine"),
         ),
         Preset(
             "vae-2d",
