@@ -18,6 +18,9 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 LR_SCHEDULES = ("constant", "cosine")
 
 
+PRECISIONS = ("auto", "float32", "bfloat16")  # of the training step's products: core.precision
+
+
 class ConfigError(LatentlabError):
     """A config value is missing, of the wrong type, or out of range."""
 

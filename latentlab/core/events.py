@@ -38,6 +38,7 @@ class Started:
     batches_per_epoch: int
     train_size: int
     device: str
+    precision: str = "float32"  # of the training step's matrix products (core.precision)
 
 
 @dataclass(frozen=True)

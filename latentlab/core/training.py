@@ -30,6 +30,7 @@ from .events import (
     TrainEvent,
 )
 from .model import VAE, loss_parts
+from .precision import forward, precision_name, resolve_precision
 from .record import ModelRecord, TestEncoding
 
 if TYPE_CHECKING:
@@ -110,11 +111,17 @@ def train(
     dataset: Dataset,
     *,
     device: str = "auto",
+    precision: str = "auto",
     cancel: threading.Event | None = None,
     progress_every: int = 10,
 ) -> Iterator[TrainEvent]:
-    """Train a model from scratch, yielding events; ends with Finished, Cancelled or Failed."""
+    """Train a model from scratch, yielding events; ends with Finished, Cancelled or Failed.
+
+    `precision` is the training step's matrix products (see `precision.py`); `auto` takes
+    bfloat16 where the hardware does it natively. Evaluation and the saved weights are float32.
+    """
     dev = resolve_device(device)
+    dtype = resolve_precision(precision, dev)
     torch.manual_seed(config.seed)
     model = VAE(config).to(dev)
     optimizer = make_optimizer(model, config)
@@ -131,9 +138,9 @@ def train(
         if snapshot is None:
             return None
         model.load_state_dict(snapshot)
-        return _record(model, config, dataset, data, history, start, dev)
+        return _record(model, config, dataset, data, history, start, dev, dtype)
 
-    yield Started(config.epochs, batches, n, str(dev))
+    yield Started(config.epochs, batches, n, str(dev), precision_name(dtype))
     for epoch in range(1, config.epochs + 1):
         model.train()
         order = torch.randperm(n, generator=gen, device=dev)
@@ -145,7 +152,7 @@ def train(
                 yield Cancelled(result(epoch - 1), epoch - 1)
                 return
             xb, yb = xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs]
-            parts = loss_parts(model(xb, gen), xb, yb, config)
+            parts = loss_parts(forward(model, xb, gen, dtype), xb, yb, config)
             optimizer.zero_grad(set_to_none=True)
             parts.total.backward()
             optimizer.step()
@@ -261,6 +268,7 @@ def _record(
     history: list[dict],
     start: float,
     device: torch.device,
+    dtype: torch.dtype,
 ) -> ModelRecord:
     last = history[-1]
     test = last["test"]
@@ -272,6 +280,7 @@ def _record(
         "epochs_trained": last["epoch"],
         "train_time_s": round(time.perf_counter() - start, 2),
         "device": str(device),
+        "precision": precision_name(dtype),
         "train_size": len(data.x_train),
     }
     if config.conditional:
