@@ -125,9 +125,7 @@ def explore_child(model: str, slider_changes: int, clicks: int) -> None:
         rng = np.random.default_rng(0)
         out = []
         for index in rng.permutation(len(points)):
-            label = int(explorer.encoding.labels[index])
-            item = scatter.class_items()[label]
-            pos = scatter.plot_widget.mapFromScene(item.mapToScene(QPointF(*points[index])))
+            pos = scatter.plot_widget.mapFromScene(scatter.scene_pos(*points[index]))
             if viewport.rect().contains(pos):
                 out.append((int(index), pos))
             if len(out) == count:

@@ -201,8 +201,8 @@ def slider_moves(window: Any, probe: PaintProbe, count: int, seed: int, out: Tim
 def scatter_clicks(window: Any, probe: PaintProbe, count: int, seed: int, out: Timings) -> None:
     """Real mouse clicks (press + release on the plot's viewport) on random test points.
 
-    The click goes through pyqtgraph's scene, the class item's `pointsAt`, `sigClicked`, the
-    scatter's `point_clicked` and the window's slot: sliders, class, image, original and marker.
+    The click goes through pyqtgraph's scene, the points item's hit test, the scatter's
+    `point_clicked` and the window's slot: sliders, class, image, original and marker.
     Points under the marker or the legend (a click there is not a point click) are skipped.
     """
     scatter = window.scatter
@@ -210,7 +210,6 @@ def scatter_clicks(window: Any, probe: PaintProbe, count: int, seed: int, out: T
     viewport = plot.viewport()
     explorer = window.explorer
     points = explorer.points()
-    labels = explorer.encoding.labels
     rng = random.Random(seed)
     clicked: list[int] = []
     scatter.point_clicked.connect(clicked.append)
@@ -219,9 +218,7 @@ def scatter_clicks(window: Any, probe: PaintProbe, count: int, seed: int, out: T
     while done < count and tries < count * 20:
         tries += 1
         index = rng.randrange(len(points))
-        item = scatter.class_items()[int(labels[index])]
-        x, y = points[index]
-        pos = plot.mapFromScene(item.mapToScene(QPointF(float(x), float(y))))
+        pos = plot.mapFromScene(scatter.scene_pos(*points[index]))
         marker = plot.mapFromScene(scatter.marker.scenePos())
         if not rect.contains(pos) or (pos - marker).manhattanLength() < 30:
             continue

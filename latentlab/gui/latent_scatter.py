@@ -1,6 +1,7 @@
 """The encoded test set as a scatter on two axes, with a draggable marker for the current point.
 
-One ScatterPlotItem per class (so a legend click hides a class, pyqtgraph's own behaviour), each
+One ScatterPlotItem per class holds its points for the legend (a legend click hides a class,
+pyqtgraph's own behaviour), and one item draws the visible classes and hit-tests them; all are
 made once and refilled with setData when the model or the axes change. The marker is a
 TargetItem drawn above the points; dragging it emits `marker_moved` with view coordinates, and
 `set_marker` moves it without echoing that signal back. The widget does no latent maths: the
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QCursor, QPainter, QPainterPath
 from PySide6.QtWidgets import (
     QComboBox,
@@ -154,28 +155,59 @@ class _FastPoints(pg.ScatterPlotItem):
         )
 
 
-class ClassPoints(_FastPoints):
-    """One class's points, for clicks, hover tips and the legend; `AllPoints` draws them.
+class ClassPoints(pg.ScatterPlotItem):
+    """One class's points and symbol, for the legend: a click there hides or shows the class.
 
-    pyqtgraph's per-item cost of a paint (culling, transforms) is paid once for all classes
-    instead of ten times: the marker moves on every slider step.
+    Not in the scene: `AllPoints` draws every visible class and finds the point under the
+    cursor. Ten more items in the scene cost every click, hover and repaint their bounding
+    rectangles, shapes and sorting (pyqtgraph's `itemsNearEvent`), for points drawn elsewhere.
     """
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        return
 
 
 class AllPoints(_FastPoints):
-    """The visible classes' points in one item, each in its class colour; it takes no clicks.
+    """The visible classes' points in one item, each in its class colour; clicks and hover tips.
 
-    Clicks fall through to the class items (pyqtgraph offers a click to the items under it in
-    turn until one accepts it).
+    pyqtgraph's per-item cost of a paint (culling, transforms) is paid once for all classes
+    instead of ten times (the marker moves on every slider step), and finding the point under
+    the cursor is one vectorised test over the visible points.
     """
 
+    point_clicked = Signal(int)  # test index of the point clicked
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.indices = np.zeros(0, np.int64)  # test index of each point, in drawing order
+
+    def set_points(self, x: np.ndarray, y: np.ndarray, brush: np.ndarray, indices: np.ndarray):
+        self.setData(x=x, y=y, brush=brush)
+        self.indices = np.asarray(indices, dtype=np.int64)
+
+    def clear(self) -> None:
+        super().clear()
+        self.indices = np.zeros(0, np.int64)
+
+    def index_at(self, pos: QPointF) -> int | None:
+        """Test index of the topmost point whose symbol covers `pos` (item coordinates)."""
+        if not len(self.indices):
+            return None
+        px, py = self.pixelVectors()
+        if px is None or py is None:
+            return None
+        half = self._maxSpotPxWidth / 2  # the symbol's square, as pyqtgraph hit-tests it
+        x, y = self.data["x"], self.data["y"]
+        hits = np.flatnonzero(
+            (np.abs(x - pos.x()) < px.length() * half) & (np.abs(y - pos.y()) < py.length() * half)
+        )
+        return int(self.indices[hits[-1]]) if len(hits) else None  # drawn last: on top
+
     def mouseClickEvent(self, ev: object) -> None:
-        ev.ignore()
+        left = ev.button() == Qt.MouseButton.LeftButton
+        index = self.index_at(ev.pos()) if left else None
+        if index is None:
+            ev.ignore()
+            return
+        ev.accept()
+        self.point_clicked.emit(index)
 
 
 class LatentScatter(QWidget):
@@ -251,10 +283,11 @@ class LatentScatter(QWidget):
             scatter = ClassPoints(
                 pxMode=True, size=POINT_SIZE, pen=None, brush=self._brushes[-1], tip=None
             )
-            scatter.sigClicked.connect(self._on_points_clicked)
             scatter.visibleChanged.connect(self._fill_all_points)
             self._items.append(scatter)
+        self._class_indices = [np.zeros(0, np.int64) for _ in CLASS_COLOURS]
         self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
+        self._all_points.point_clicked.connect(self.point_clicked)
         self._filling = False  # set_model/set_points fill `_all_points` once, at their end
         self._marker = pg.TargetItem(
             pos=(0, 0),
@@ -314,14 +347,12 @@ class LatentScatter(QWidget):
         self._legend.clear()
         self._filling = True  # the points come in set_points
         for c, scatter in enumerate(self._items):
-            if scatter.scene() is None:
-                plot.addItem(scatter)
             scatter.setVisible(True)
             if c < len(self._names):
                 self._legend.addItem(scatter, self._names[c])
         self._filling = False
         if self._all_points.scene() is None:
-            plot.addItem(self._all_points, ignoreBounds=True)
+            plot.addItem(self._all_points)
         if self._marker.scene() is None:
             plot.addItem(self._marker, ignoreBounds=True)
 
@@ -331,15 +362,16 @@ class LatentScatter(QWidget):
         indices = np.arange(len(points))
         for c, scatter in enumerate(self._items):
             mask = self._labels == c
-            scatter.setData(x=points[mask, 0], y=points[mask, 1], data=indices[mask])
+            scatter.setData(x=points[mask, 0], y=points[mask, 1])
+            self._class_indices[c] = indices[mask]
         self._fill_all_points()
         plot = self._plot.getPlotItem()
         plot.setLabel("bottom", axis_labels[0])
         plot.setLabel("left", axis_labels[1])
         view = plot.getViewBox()
         view.enableAutoRange(enable=False)
-        if len(points):
-            view.autoRange(items=self._items, padding=0.04)
+        if len(self._all_points.indices):
+            view.autoRange(items=[self._all_points], padding=0.04)
 
     def axes_choice(self) -> tuple[str, int, int]:
         """("pca", 0, 1) or ("dims", i, j) as chosen in the combos."""
@@ -409,41 +441,37 @@ class LatentScatter(QWidget):
         predicted = self._names[int(self._predicted[index])]
         return f"test image #{index}\ntrue label: {true}\npredicted: {predicted}"
 
+    def scene_pos(self, x: float, y: float) -> QPointF:
+        """Where a point of the current axes is in the plot's scene."""
+        return self._all_points.mapToScene(QPointF(float(x), float(y)))
+
     def index_at(self, scene_pos: QPointF) -> int | None:
-        """The visible test point under a scene position (pyqtgraph's own hit test), if any."""
-        for scatter in reversed(self._items):
-            if not scatter.isVisible():
-                continue
-            hits = scatter.pointsAt(scatter.mapFromScene(scene_pos))
-            if len(hits):
-                return int(hits[0].data())
-        return None
+        """The visible test point under a scene position (the one drawn on top), if any."""
+        return self._all_points.index_at(self._all_points.mapFromScene(scene_pos))
 
     def _fill_all_points(self) -> None:
         """Copy the visible classes' points, in class order, into the item that draws them."""
         if self._filling:
             return
-        xs, ys, brushes = [], [], []
-        for scatter, brush in zip(self._items, self._brushes, strict=True):
+        xs, ys, brushes, indices = [], [], [], []
+        for scatter, brush, index in zip(
+            self._items, self._brushes, self._class_indices, strict=True
+        ):
             if not scatter.isVisible():
                 continue
             x, y = scatter.getData()
             xs.append(x)
             ys.append(y)
             brushes.append(np.full(len(x), brush, dtype=object))
+            indices.append(index)
         if not xs:
             self._all_points.clear()
             return
-        self._all_points.setData(
-            x=np.concatenate(xs), y=np.concatenate(ys), brush=np.concatenate(brushes)
+        self._all_points.set_points(
+            np.concatenate(xs), np.concatenate(ys), np.concatenate(brushes), np.concatenate(indices)
         )
 
     # --- slots ---------------------------------------------------------------------------
-    @Slot(object, object, object)
-    def _on_points_clicked(self, item: pg.ScatterPlotItem, points: Sequence, event: object) -> None:
-        if len(points):
-            self.point_clicked.emit(int(points[0].data()))
-
     @Slot(object)
     def _on_marker_moved(self, marker: pg.TargetItem) -> None:
         pos = marker.pos()

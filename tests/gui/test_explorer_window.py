@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -83,10 +83,9 @@ def shown(window: MainWindow) -> np.ndarray:
     return window.image_view.shown_image()
 
 
-def viewport_pos(window: MainWindow, item, x: float, y: float) -> QPoint:
-    """Where view coordinates (x, y) of `item` are on the plot's viewport, in pixels."""
-    scene = item.mapToScene(QPointF(x, y))
-    return window.scatter.plot_widget.mapFromScene(scene)
+def viewport_pos(window: MainWindow, x: float, y: float) -> QPoint:
+    """Where the scatter's point (x, y) is on the plot's viewport, in pixels."""
+    return window.scatter.plot_widget.mapFromScene(window.scatter.scene_pos(x, y))
 
 
 def isolated_point(points: np.ndarray) -> int:
@@ -96,13 +95,11 @@ def isolated_point(points: np.ndarray) -> int:
     return int(np.argmax(d.min(axis=1)))
 
 
-def spot_for(window: MainWindow, index: int):
-    """The class item holding test point `index` and the SpotItem the plot made for it."""
-    label = int(window.explorer.encoding.labels[index])
-    item = window.scatter.class_items()[label]
-    spots = [s for s in item.points() if int(s.data()) == index]
-    assert len(spots) == 1
-    return item, spots[0]
+def click_point(qtbot, window: MainWindow, index: int) -> None:
+    """A real left click on test point `index` of the scatter."""
+    x, y = window.explorer.points()[index]
+    viewport = window.scatter.plot_widget.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=viewport_pos(window, x, y))
 
 
 # --- class selector ---------------------------------------------------------------------------
@@ -183,7 +180,7 @@ def test_random_and_reset(qtbot, make_window, cvae_file):
     assert decodes.calls == []
 
 
-def test_each_action_decodes_exactly_once(make_window, cvae_file, monkeypatch):
+def test_each_action_decodes_exactly_once(qtbot, make_window, cvae_file, monkeypatch):
     window = make_window(cvae_file)
     explorer = window.explorer
     calls: list[str] = []
@@ -203,8 +200,8 @@ def test_each_action_decodes_exactly_once(make_window, cvae_file, monkeypatch):
     assert count(lambda: window.sliders.slider(0).setValue(77)) == ["decode"]
     assert count(lambda: window.selector.buttons()[5].click()) == ["decode"]
     assert count(lambda: window.scatter.marker.setPos(0.3, -0.2)) == ["decode"]  # as a drag does
-    item, spot = spot_for(window, 11)
-    assert count(lambda: item.sigClicked.emit(item, [spot], None)) == ["reconstruction"]
+    index = isolated_point(window.explorer.points())
+    assert count(lambda: click_point(qtbot, window, index)) == ["reconstruction"]
 
 
 # --- scatter ----------------------------------------------------------------------------------
@@ -223,12 +220,11 @@ def test_scatter_shows_every_test_point_by_class(make_window, cvae_file):
     assert bottom.labelText == ref.axes.labels[0] and "PC1" in bottom.labelText
 
 
-def test_clicking_a_point_signal_loads_its_reconstruction(make_window, cvae_file):
+def test_clicking_a_point_loads_its_reconstruction(qtbot, make_window, cvae_file):
     window = make_window(cvae_file)
     ref = reference(cvae_file)
-    index = 42
-    item, spot = spot_for(window, index)
-    item.sigClicked.emit(item, [spot], None)  # what the plot emits on a click
+    index = isolated_point(ref.points())
+    click_point(qtbot, window, index)
 
     predicted = int(ref.predicted[index])
     assert window.selector.digit() == predicted and window.explorer.digit == predicted
@@ -249,14 +245,8 @@ def test_a_real_mouse_click_on_a_point(qtbot, make_window, cvae_file):
     window = make_window(cvae_file)
     ref = reference(cvae_file)
     index = isolated_point(ref.points())
-    item, _ = spot_for(window, index)
-    x, y = ref.points()[index]
     clicked = Recorder(window.scatter.point_clicked)
-    qtbot.mouseClick(
-        window.scatter.plot_widget.viewport(),
-        Qt.MouseButton.LeftButton,
-        pos=viewport_pos(window, item, x, y),
-    )
+    click_point(qtbot, window, index)
     assert clicked.calls == [(index,)]
     np.testing.assert_allclose(window.sliders.values(), ref.encoding.mu[index], atol=0.006)
     assert window.selector.digit() == int(ref.predicted[index])
@@ -301,14 +291,13 @@ def test_hovering_a_point_names_it(make_window, cvae_file):
     window = make_window(cvae_file)
     ref = reference(cvae_file)
     index = isolated_point(ref.points())
-    item, _ = spot_for(window, index)
     x, y = ref.points()[index]
-    window.scatter._on_mouse_moved(item.mapToScene(QPointF(x, y)))
+    window.scatter._on_mouse_moved(window.scatter.scene_pos(x, y))
     true, predicted = ref.encoding.labels[index], ref.predicted[index]
     assert window.scatter.last_tip == (
         f"test image #{index}\ntrue label: {true}\npredicted: {predicted}"
     )
-    window.scatter._on_mouse_moved(item.mapToScene(QPointF(x + 1000, y + 1000)))
+    window.scatter._on_mouse_moved(window.scatter.scene_pos(x + 1000, y + 1000))
     assert window.scatter.last_tip == ""
 
 
@@ -418,6 +407,24 @@ def test_legend_click_hides_a_class(make_window, cvae_file):
     sample.mouseClickEvent(Click())
     assert not window.scatter.class_items()[2].isVisible()
     assert window.scatter.class_items()[3].isVisible()
+
+
+def test_a_hidden_class_takes_no_clicks_and_is_not_drawn(qtbot, make_window, cvae_file):
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    index = isolated_point(ref.points())
+    label = int(ref.encoding.labels[index])
+    drawn = window.scatter._all_points
+    assert index in drawn.indices
+    window.scatter.class_items()[label].setVisible(False)  # what the legend click does
+    assert index not in drawn.indices
+    assert len(drawn.indices) == int(np.sum(ref.encoding.labels != label))
+    clicked = Recorder(window.scatter.point_clicked)
+    click_point(qtbot, window, index)
+    assert clicked.calls == []
+    window.scatter.class_items()[label].setVisible(True)
+    click_point(qtbot, window, index)
+    assert clicked.calls == [(index,)]
 
 
 # --- loading ----------------------------------------------------------------------------------

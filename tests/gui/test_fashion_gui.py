@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from latentlab.core.checkpoint import save_model
@@ -68,8 +68,7 @@ def test_legend_hover_and_status_bar_use_the_names(fashion_window):
     d = np.linalg.norm(points[:, None] - points[None], axis=-1)
     np.fill_diagonal(d, np.inf)
     index = int(np.argmax(d.min(axis=1)))  # a point no other point hides
-    item = window.scatter.class_items()[int(enc.labels[index])]
-    window.scatter._on_mouse_moved(item.mapToScene(QPointF(*points[index])))
+    window.scatter._on_mouse_moved(window.scatter.scene_pos(*points[index]))
     true, predicted = NAMES[int(enc.labels[index])], NAMES[int(enc.predicted[index])]
     assert window.scatter.last_tip == (
         f"test image #{index}\ntrue label: {true}\npredicted: {predicted}"
