@@ -2,11 +2,12 @@
 
 Parts (select with `run.py --only training.PART`):
 
-- speed: epochs of the engine's own `train()` generator, an idiomatic DataLoader loop and the
-  bare GEMMs of the same epoch, measured in turn (engine, idiomatic, floor, engine, ...), all
-  on recipe `pytorch-vae` from the same initial weights; then both models' test loss.
+- speed: epochs of the engine's own `train()` generator (its default precision, and float32
+  where that is bfloat16), an idiomatic DataLoader loop and the bare GEMMs of the same epoch
+  in each precision, measured in turn (engine, idiomatic, floor, engine, ...), all on recipe
+  `pytorch-vae` from the same initial weights; then the models' test loss.
 - options: what changes numbers as well as speed, each with its test loss: batch 512 in the
-  engine, and bf16 autocast in the engine's loop rebuilt from its own pieces.
+  engine, and its products in bfloat16 against float32 (both forced, whatever `auto` picks).
 - time-to-good: the default bundled recipe trained as the app trains it, wall time to the first
   epoch with test accuracy >= 0.98, and in total.
 - scale: engine epoch time against training-set size and batch size, per image.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from common import (
@@ -114,15 +115,18 @@ class EngineRun:
     BatchProgress and EpochEnd), which the idiomatic loop does not do either.
     """
 
-    def __init__(self, config: Config, dataset: Dataset, device: str) -> None:
+    def __init__(
+        self, config: Config, dataset: Dataset, device: str, precision: str = "auto"
+    ) -> None:
         from latentlab.core.events import Started
         from latentlab.core.training import train
 
-        self.events = train(config, dataset, device=device)
+        self.events = train(config, dataset, device=device, precision=precision)
         first = next(self.events)
         if not isinstance(first, Started):
             raise RuntimeError(f"engine did not start: {first!r}")
         self.batches = first.batches_per_epoch
+        self.precision = first.precision  # what `auto` chose
         self.test: float | None = None
         self.accuracy: float | None = None
 
@@ -149,76 +153,6 @@ class EngineRun:
 
     def close(self) -> None:
         self.events.close()
-
-
-class EngineLoop:
-    """The engine's inner loop rebuilt from its own pieces, to try an option it does not offer.
-
-    Same model, fused optimizer, seeded shuffle, loss and per-batch bookkeeping as `train()`.
-    With `bf16`, the forward pass runs under CPU/CUDA autocast to bfloat16 and its outputs are
-    cast back to float32 before the loss (pixel sums of 784 terms need float32).
-    """
-
-    def __init__(
-        self, config: Config, dataset: Dataset, device: torch.device, bf16: bool = False
-    ) -> None:
-        import torch
-
-        from latentlab.core.model import VAE
-        from latentlab.core.training import DeviceData, make_optimizer
-
-        self.config, self.device, self.bf16 = config, device, bf16
-        torch.manual_seed(config.seed)
-        self.model = VAE(config).to(device)
-        self.optimizer = make_optimizer(self.model, config)
-        self.gen = torch.Generator(device=device).manual_seed(config.seed)
-        self.data = DeviceData.from_dataset(dataset, device)
-
-    def epoch(self) -> float:
-        import torch
-
-        from latentlab.core.model import loss_parts
-
-        model, config, data, bs = self.model, self.config, self.data, self.config.batch_size
-        t0 = time.perf_counter()
-        model.train()
-        n = len(data.x_train)
-        order = torch.randperm(n, generator=self.gen, device=self.device)
-        xs, ys = data.x_train[order], data.y_train[order]
-        sums = torch.zeros(4, device=self.device, dtype=torch.float64)
-        for b in range(-(-n // bs)):
-            xb, yb = xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs]
-            out = self._forward(xb)
-            parts = loss_parts(out, xb, yb, config)
-            self.optimizer.zero_grad(set_to_none=True)
-            parts.total.backward()
-            self.optimizer.step()
-            with torch.no_grad():
-                batch = torch.stack([parts.total, parts.recon, parts.kl, parts.classifier])
-                sums += batch.double() * len(xb)
-        sums.tolist()  # the engine reads its sums at the epoch's end: a sync
-        return time.perf_counter() - t0
-
-    def _forward(self, xb: torch.Tensor) -> Forward:
-        import torch
-
-        from latentlab.core.model import Forward
-
-        if not self.bf16:
-            return self.model(xb, self.gen)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16):
-            out = self.model(xb, self.gen)
-        values = {
-            f.name: (None if getattr(out, f.name) is None else getattr(out, f.name).float())
-            for f in fields(Forward)
-        }
-        return Forward(**values)
-
-    def test_loss(self) -> float:
-        from latentlab.core.training import evaluate
-
-        summary, _ = evaluate(self.model, self.data.x_test, self.data.y_test, self.config)
-        return summary.elbo_loss
 
 
 def test_tensors(dataset: Dataset, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -318,7 +252,7 @@ class Idiomatic:
 
 
 def gemm_operands(
-    config: Config, batch: int, device: torch.device
+    config: Config, batch: int, device: torch.device, dtype: torch.dtype | None = None
 ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """(a, b, out) for every matrix product of one forward + backward pass over `batch` images.
 
@@ -333,26 +267,31 @@ def gemm_operands(
     ops = []
     for net, dims in mlp_dims(config).items():
         for i, (fan_in, fan_out) in enumerate(itertools.pairwise(dims)):
-            x = torch.randn(batch, fan_in, device=device)
-            w = torch.randn(fan_out, fan_in, device=device)
-            dy = torch.randn(batch, fan_out, device=device)
-            ops.append((x, w.t(), torch.empty(batch, fan_out, device=device)))
-            ops.append((dy.t(), x, torch.empty(fan_out, fan_in, device=device)))
+            x = torch.randn(batch, fan_in, device=device, dtype=dtype)
+            w = torch.randn(fan_out, fan_in, device=device, dtype=dtype)
+            dy = torch.randn(batch, fan_out, device=device, dtype=dtype)
+            ops.append((x, w.t(), torch.empty(batch, fan_out, device=device, dtype=dtype)))
+            ops.append((dy.t(), x, torch.empty(fan_out, fan_in, device=device, dtype=dtype)))
             needs_input_grad = net == "decoder" or i > 0
             if needs_input_grad:
-                ops.append((dy, w, torch.empty(batch, fan_in, device=device)))
+                ops.append((dy, w, torch.empty(batch, fan_in, device=device, dtype=dtype)))
     return ops
 
 
 class MatmulFloor:
-    """The epoch's GEMMs alone (`torch.mm` at the exact shapes, full batches then the last one)."""
+    """The epoch's GEMMs alone (`torch.mm` at the exact shapes, full batches then the last one).
 
-    def __init__(self, config: Config, n: int, device: torch.device) -> None:
+    In `dtype`: float32, or bfloat16 for an engine whose products run in it (autocast).
+    """
+
+    def __init__(
+        self, config: Config, n: int, device: torch.device, dtype: torch.dtype | None = None
+    ) -> None:
         full, last = divmod(n, config.batch_size)
         self.device = device
-        self.plan = [(gemm_operands(config, config.batch_size, device), full)]
+        self.plan = [(gemm_operands(config, config.batch_size, device, dtype), full)]
         if last:
-            self.plan.append((gemm_operands(config, last, device), 1))
+            self.plan.append((gemm_operands(config, last, device, dtype), 1))
 
     def epoch(self) -> float:
         import torch
@@ -398,37 +337,76 @@ def initial_state(config: Config) -> dict[str, torch.Tensor]:
 
 
 def bench_speed(dataset: Dataset, epochs: int, device: str, note: str = "") -> list[Result]:
-    """Target 1: engine vs idiomatic s/epoch (ratio >= 2), engine vs matmul floor (<= 1.5)."""
+    """Target 1: engine vs idiomatic s/epoch (ratio >= 2), engine vs matmul floor (<= 1.5).
+
+    The engine runs as `train()` does by default (`precision="auto"`); where that picks
+    bfloat16, the float32 engine and both floors are measured in the same alternation too.
+    """
+    import torch
+
     from latentlab.core.training import resolve_device
 
     dev = resolve_device(device)
     config = recipe(epochs=epochs)
     n = len(dataset.train_labels)
     engine = EngineRun(config, dataset, device)
+    mixed = engine.precision != "float32"
+    engine32 = EngineRun(config, dataset, device, precision="float32") if mixed else None
     idiom = Idiomatic(config, dataset, dev, initial_state(config))
-    floor = MatmulFloor(config, n, dev)
-    floor.epoch()  # untimed warm-up: the first call of each GEMM shape sets up its kernel
-    log(f"training.speed: {epochs} alternated epochs x 3 on {n:,} images ({dev})")
+    floor = MatmulFloor(config, n, dev, getattr(torch, engine.precision))
+    floor32 = MatmulFloor(config, n, dev) if mixed else None
+    contenders = {"engine": engine.epoch, "idiom": idiom.epoch, "floor": floor.epoch}
+    if engine32 is not None and floor32 is not None:
+        contenders |= {"engine32": engine32.epoch, "floor32": floor32.epoch}
+    for warm in (floor, floor32):  # untimed: the first call of each GEMM shape sets it up
+        if warm is not None:
+            warm.epoch()
+    log(
+        f"training.speed: {epochs} alternated epochs x {len(contenders)} on {n:,} images "
+        f"({dev}, engine in {engine.precision})"
+    )
     try:
-        s = alternate({"engine": engine.epoch, "idiom": idiom.epoch, "floor": floor.epoch}, epochs)
+        s = alternate(contenders, epochs)
         engine_loss, idiom_loss = engine.test_loss(), idiom.test_loss()
+        loss32 = None if engine32 is None else engine32.test_loss()
     finally:
         engine.close()
+        if engine32 is not None:
+            engine32.close()
     where = f"{n:,} images, batch {config.batch_size}, {dev}" + (f"; {note}" if note else "")
     diff = None if engine_loss is None else idiom_loss - engine_loss
-    return [
-        result_from("engine epoch (pytorch-vae)", s["engine"], "s", note=where),
+    kind = engine.precision
+    rows = [
+        result_from(f"engine epoch (pytorch-vae, {kind})", s["engine"], "s", note=where),
         result_from(
             "idiomatic epoch (DataLoader)", s["idiom"], "s", note="per-item Dataset, plain Adam"
         ),
         result_from("speed-up: idiomatic / engine", ratios(s["idiom"], s["engine"]), "x", ">= 2.0"),
         result_from(
-            "matmul floor epoch",
+            f"matmul floor epoch ({kind})",
             s["floor"],
             "s",
             note=f"{floor.gemms_per_epoch():,} torch.mm calls",
         ),
-        result_from("engine / matmul floor", ratios(s["engine"], s["floor"]), "x", "<= 1.5"),
+        result_from(
+            f"engine / matmul floor ({kind})", ratios(s["engine"], s["floor"]), "x", "<= 1.5"
+        ),
+    ]
+    if engine32 is not None:
+        rows += [
+            result_from("engine epoch (float32)", s["engine32"], "s", note="--precision float32"),
+            result_from(
+                "speed-up: idiomatic / engine (float32)", ratios(s["idiom"], s["engine32"]), "x"
+            ),
+            result_from("matmul floor epoch (float32)", s["floor32"], "s"),
+            result_from(
+                "engine (float32) / matmul floor (float32)",
+                ratios(s["engine32"], s["floor32"]),
+                "x",
+            ),
+            result_from("engine (float32) / engine", ratios(s["engine32"], s["engine"]), "x"),
+        ]
+    rows += [
         Result(
             f"engine test loss, {epochs} epochs", engine_loss, engine_loss, engine_loss, "nats/img"
         ),
@@ -445,40 +423,41 @@ def bench_speed(dataset: Dataset, epochs: int, device: str, note: str = "") -> l
             "same evaluate(): full test set, one z per image",
         ),
     ]
+    if loss32 is not None:
+        rows.append(
+            Result(
+                f"engine (float32) test loss, {epochs} epochs",
+                loss32,
+                loss32,
+                loss32,
+                "nats/img",
+                note=f"{kind} - float32: {engine_loss - loss32:+.2f}",
+            )
+        )
+    return rows
 
 
 def bench_options(
     dataset: Dataset, epochs: int, device: str, big_batch: int, note: str = ""
 ) -> list[Result]:
-    """Options that change the numbers, each against its own baseline in alternation."""
-    from latentlab.core.training import resolve_device
+    """Options that change the numbers, each against its own baseline in alternation.
 
-    dev = resolve_device(device)
+    Batch 512 against the default; bfloat16 against float32 products, both forced, so the row
+    shows what bfloat16 costs or saves on this machine whatever `auto` picks.
+    """
     base = recipe(epochs=epochs)
     engine = EngineRun(base, dataset, device)
     engine_big = EngineRun(base.replace(batch_size=big_batch), dataset, device)
-    loop = EngineLoop(base, dataset, dev)
-    loop_bf16 = EngineLoop(base, dataset, dev, bf16=True)
+    f32 = EngineRun(base, dataset, device, precision="float32")
+    bf16 = EngineRun(base, dataset, device, precision="bfloat16")
+    runs = {"engine": engine, "big": engine_big, "f32": f32, "bf16": bf16}
     log(f"training.options: {epochs} alternated epochs x 4 on {len(dataset.train_labels):,} images")
     try:
-        s = alternate(
-            {
-                "engine": engine.epoch,
-                "big": engine_big.epoch,
-                "loop": loop.epoch,
-                "bf16": loop_bf16.epoch,
-            },
-            epochs,
-        )
-        losses = {
-            "engine": engine.test_loss(),
-            "big": engine_big.test_loss(),
-            "loop": loop.test_loss(),
-            "bf16": loop_bf16.test_loss(),
-        }
+        s = alternate({name: run.epoch for name, run in runs.items()}, epochs)
+        losses = {name: run.test_loss() for name, run in runs.items()}
     finally:
-        engine.close()
-        engine_big.close()
+        for run in runs.values():
+            run.close()
     suffix = f"; {note}" if note else ""
     return [
         result_from(
@@ -491,18 +470,13 @@ def bench_options(
             f"speed-up: batch {big_batch} vs {base.batch_size}", ratios(s["engine"], s["big"]), "x"
         ),
         result_from(
-            "rebuilt engine loop / engine",
-            ratios(s["loop"], s["engine"]),
-            "x",
-            note="sanity check of the rebuilt loop (about 1.0)",
-        ),
-        result_from(
-            "bf16 autocast epoch (rebuilt loop)",
+            "bfloat16 epoch (engine, --precision bfloat16)",
             s["bf16"],
             "s",
-            note=f"test loss {losses['bf16']:.2f} vs {losses['loop']:.2f} in float32",
+            note=f"test loss {losses['bf16']:.2f} vs {losses['f32']:.2f} in float32; "
+            f"auto picks {engine.precision} here",
         ),
-        result_from("speed-up: bf16 vs float32", ratios(s["loop"], s["bf16"]), "x"),
+        result_from("speed-up: bfloat16 vs float32", ratios(s["f32"], s["bf16"]), "x"),
     ]
 
 
