@@ -15,13 +15,14 @@ app's segments (app, CLI, app, CLI...), the engine runs the same recipe for the 
 batches in a fresh process, as the CLI runs it (`latentlab train`: the main thread, torch's
 default thread count); throughput on both sides is batches per second between the trainer's own
 progress reports after a warm-up, and the target is on their ratio per round. The app's worker
-leaves one core to the GUI (`limit_torch_threads`), so on a 2-core machine it trains on one
-thread against the CLI's two.
+runs at nice 10 on Linux and then uses every core, as the CLI does (elsewhere it leaves one core
+to the GUI: `limit_torch_threads`).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -361,7 +362,8 @@ def results_from(
             "training in the app: batches/s",
             [r for r in app_rates if r],
             "batch/s",
-            note="worker thread, limit_torch_threads (all cores but one)",
+            note="worker thread, "
+            + ("nice 10, all cores" if sys.platform.startswith("linux") else "all cores but one"),
         ),
         result_from(
             "training, CLI engine: batches/s",

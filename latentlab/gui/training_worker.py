@@ -66,15 +66,19 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def limit_torch_threads(torch_module) -> int:
-    """Leave one core to the GUI thread.
+def limit_torch_threads(torch_module, *, spare_core: bool = True) -> int:
+    """Run torch on every core, or on all but one: the one left to the GUI thread.
 
     torch's CPU kernels use every core by default; a training step would then compete with the
-    GUI thread for all of them and the sliders would stutter. One core fewer costs little speed.
-    Called from the worker thread, which is also the thread that runs the kernels (OpenMP's
-    thread count is per calling thread).
+    GUI thread for all of them and the sliders would stutter, unless the trainer runs at a
+    lower priority (`lower_thread_priority`): then the scheduler hands the GUI thread a core the
+    moment it wakes, and keeping a core idle for it only slows training (about 1.25x on two
+    cores, docs/benchmarks.md). Called from the worker thread, which is also the thread that
+    runs the kernels (OpenMP's thread count is per calling thread; the threads it starts
+    inherit the caller's priority).
     """
-    threads = max(1, (os.cpu_count() or 1) - 1)
+    spare = 1 if spare_core else 0
+    threads = max(1, (os.cpu_count() or 1) - spare)
     torch_module.set_num_threads(threads)
     return threads
 
@@ -161,8 +165,8 @@ class TrainingWorker(QObject):
 
         from latentlab.core.training import train
 
-        limit_torch_threads(torch)
-        lower_thread_priority()
+        niced = lower_thread_priority()  # before torch starts its threads: they inherit it
+        limit_torch_threads(torch, spare_core=not niced)
         for ev in train(self.config, dataset, device=self.device, cancel=self._cancel):
             if isinstance(ev, BatchProgress):
                 smoothed = self._smoother.update(ev.loss)
