@@ -14,7 +14,7 @@ import sys
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication, QIcon, QPixmapCache
 from PySide6.QtWidgets import QApplication
 
 from . import theme
@@ -24,6 +24,7 @@ from .theme import resources_dir
 __all__ = ["APP_NAME", "configure", "main", "prepare_high_dpi", "resources_dir", "run"]
 
 APP_NAME = "latentlab"
+PIXMAP_CACHE_KB = 64 * 1024  # the scatter's cached points: a 4K plot is about 33 MB
 
 
 def prepare_high_dpi() -> None:
@@ -40,6 +41,9 @@ def configure(app: QApplication) -> None:
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
+    # Qt's default 10 MB holds a full-HD plot's pixmap but not a 4K one, which would then be
+    # drawn again from the points on every marker move (latent_scatter.AllPoints).
+    QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
     theme.manager(app)  # the saved or system theme, followed from now on
     icon = resources_dir() / "latentlab.png"
     if icon.is_file():

@@ -168,8 +168,10 @@ class AllPoints(_FastPoints):
     """The visible classes' points in one item, each in its class colour; clicks and hover tips.
 
     pyqtgraph's per-item cost of a paint (culling, transforms) is paid once for all classes
-    instead of ten times (the marker moves on every slider step), and finding the point under
-    the cursor is one vectorised test over the visible points.
+    instead of ten times, and finding the point under the cursor is one vectorised test over
+    the visible points. The marker moves over the points on every slider step, so Qt keeps them
+    as a pixmap (device-coordinate cache) and repaints the patch under the marker from it:
+    new data, a class hidden or a pan or zoom draw them again.
     """
 
     point_clicked = Signal(int)  # test index of the point clicked
@@ -177,6 +179,7 @@ class AllPoints(_FastPoints):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.indices = np.zeros(0, np.int64)  # test index of each point, in drawing order
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_points(self, x: np.ndarray, y: np.ndarray, brush: np.ndarray, indices: np.ndarray):
         self.setData(x=x, y=y, brush=brush)

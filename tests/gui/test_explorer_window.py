@@ -16,7 +16,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from latentlab.core.checkpoint import load_model
 from latentlab.core.explorer import Explorer
@@ -407,6 +407,38 @@ def test_legend_click_hides_a_class(make_window, cvae_file):
     sample.mouseClickEvent(Click())
     assert not window.scatter.class_items()[2].isVisible()
     assert window.scatter.class_items()[3].isVisible()
+
+
+def ink_at(window: MainWindow, pos: QPoint) -> int:
+    """How far the plot's pixel at `pos` is from white paper (0: nothing drawn there)."""
+    QApplication.processEvents()
+    image = window.scatter.plot_widget.viewport().grab().toImage()
+    ratio = image.devicePixelRatio()
+    colour = image.pixelColor(round(pos.x() * ratio), round(pos.y() * ratio))
+    return 3 * 255 - (colour.red() + colour.green() + colour.blue())
+
+
+def test_the_points_drawn_follow_the_legend_and_the_view(qtbot, make_window, cvae_file):
+    """The points are drawn from a cached pixmap: hiding a class or panning must draw anew."""
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    index = isolated_point(ref.points())
+    label = int(ref.encoding.labels[index])
+    x, y = ref.points()[index]
+    window.scatter.set_marker(x + 1e3, y + 1e3)  # out of the way
+    assert ink_at(window, viewport_pos(window, x, y)) > 100
+    window.scatter.class_items()[label].setVisible(False)
+    assert ink_at(window, viewport_pos(window, x, y)) < 40
+    window.scatter.class_items()[label].setVisible(True)
+    here = viewport_pos(window, x, y)
+    assert ink_at(window, here) > 100
+    view = window.scatter.plot_widget.getPlotItem().getViewBox()
+    (x0, x1), _ = view.viewRange()
+    view.setXRange(x0 + (x1 - x0) / 3, x1 + (x1 - x0) / 3, padding=0)
+    QApplication.processEvents()  # the view applies its new range on the next loop
+    there = viewport_pos(window, x, y)
+    assert (there - here).manhattanLength() > 20
+    assert ink_at(window, there) > 100
 
 
 def test_a_hidden_class_takes_no_clicks_and_is_not_drawn(qtbot, make_window, cvae_file):
