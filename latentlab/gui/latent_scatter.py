@@ -179,6 +179,7 @@ class AllPoints(_FastPoints):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.indices = np.zeros(0, np.int64)  # test index of each point, in drawing order
+        self.covers: list[QGraphicsItem] = []  # items above that take their own clicks (legend)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_points(self, x: np.ndarray, y: np.ndarray, brush: np.ndarray, indices: np.ndarray):
@@ -202,6 +203,19 @@ class AllPoints(_FastPoints):
             (np.abs(x - pos.x()) < px.length() * half) & (np.abs(y - pos.y()) < py.length() * half)
         )
         return int(self.indices[hits[-1]]) if len(hits) else None  # drawn last: on top
+
+    def hoverEvent(self, ev: object) -> None:
+        """Claim the next click when the cursor is over a point and no cover is.
+
+        pyqtgraph then hands that click straight to this item instead of searching the scene
+        for an item that takes it (`itemsNearEvent`: about 0.7 ms of every click).
+        """
+        if ev.isExit() or self.index_at(ev.pos()) is None:
+            return
+        where = ev.scenePos()
+        if any(c.isVisible() and c.sceneBoundingRect().contains(where) for c in self.covers):
+            return
+        ev.acceptClicks(Qt.MouseButton.LeftButton)
 
     def mouseClickEvent(self, ev: object) -> None:
         left = ev.button() == Qt.MouseButton.LeftButton
@@ -291,6 +305,7 @@ class LatentScatter(QWidget):
         self._class_indices = [np.zeros(0, np.int64) for _ in CLASS_COLOURS]
         self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
         self._all_points.point_clicked.connect(self.point_clicked)
+        self._all_points.covers.append(self._legend)
         self._filling = False  # set_model/set_points fill `_all_points` once, at their end
         self._marker = pg.TargetItem(
             pos=(0, 0),

@@ -441,6 +441,37 @@ def test_the_points_drawn_follow_the_legend_and_the_view(qtbot, make_window, cva
     assert ink_at(window, there) > 100
 
 
+def test_a_click_after_hovering_goes_to_the_point_or_to_the_legend_above_it(
+    qtbot, make_window, cvae_file, unthrottled_mouse
+):
+    """Hovering a point claims the click for it, unless the legend is under the cursor too."""
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    viewport = window.scatter.plot_widget.viewport()
+    index = isolated_point(ref.points())
+    clicked = Recorder(window.scatter.point_clicked)
+    pos = viewport_pos(window, *ref.points()[index])
+    qtbot.mouseMove(viewport, pos)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    assert clicked.calls == [(index,)]
+
+    # Pan the view so that the point lies under the legend's first entry, then click there.
+    sample, _ = window.scatter._legend.items[0]
+    view = window.scatter.plot_widget.getPlotItem().getViewBox()
+    target = view.mapSceneToView(sample.mapToScene(sample.boundingRect().center()))
+    x, y = ref.points()[index]
+    (x0, x1), (y0, y1) = view.viewRange()
+    dx, dy = x - target.x(), y - target.y()
+    view.setRange(xRange=(x0 + dx, x1 + dx), yRange=(y0 + dy, y1 + dy), padding=0)
+    QApplication.processEvents()
+    pos = viewport_pos(window, x, y)
+    assert window.scatter.index_at(window.scatter.scene_pos(x, y)) == index
+    qtbot.mouseMove(viewport, pos)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    assert clicked.calls == [(index,)]  # no second point click
+    assert not window.scatter.class_items()[0].isVisible()  # the legend took it
+
+
 def test_a_hidden_class_takes_no_clicks_and_is_not_drawn(qtbot, make_window, cvae_file):
     window = make_window(cvae_file)
     ref = reference(cvae_file)
