@@ -3,21 +3,20 @@
 bfloat16 autocast halves the cost of the products (most of a step) on hardware that does them
 natively: CPUs with AVX-512 BF16 or AMX, and CUDA GPUs that support bfloat16. Elsewhere (an
 AVX2-only CPU, for one) it is emulated and about ten times slower, so `auto` picks it only where
-it is native. Only the training step uses it: the weights, the optimizer's state, the loss and
-every reported metric stay float32 (docs/benchmarks.md has the speed and the test losses).
+it is native. Only the training step's products use it (`train_step.py`): the weights, the
+optimizer's state, the loss and every reported metric stay float32 (docs/benchmarks.md has the
+speed and the test losses).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import fields
 from pathlib import Path
 
 import torch
 
 from .config import PRECISIONS
 from .errors import TrainingError
-from .model import VAE, Forward
 
 NATIVE_BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})  # as /proc/cpuinfo names them
 
@@ -61,18 +60,3 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
 def precision_name(dtype: torch.dtype) -> str:
     """ "float32" or "bfloat16", as PRECISIONS and the model file's metrics name them."""
     return str(dtype).removeprefix("torch.")
-
-
-def forward(
-    model: VAE, x: torch.Tensor, generator: torch.Generator | None, dtype: torch.dtype
-) -> Forward:
-    """The model's forward pass with its products in `dtype`; the outputs come back float32.
-
-    The loss sums 784 pixel terms per image: that stays in float32 whatever the products used.
-    """
-    if dtype == torch.float32:
-        return model(x, generator)
-    with torch.autocast(x.device.type, dtype=dtype):
-        out = model(x, generator)
-    values = {f.name: getattr(out, f.name) for f in fields(Forward)}
-    return Forward(**{k: None if v is None else v.float() for k, v in values.items()})

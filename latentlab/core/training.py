@@ -30,8 +30,9 @@ from .events import (
     TrainEvent,
 )
 from .model import VAE, loss_parts
-from .precision import forward, precision_name, resolve_precision
+from .precision import precision_name, resolve_precision
 from .record import ModelRecord, TestEncoding
+from .train_step import TrainStep
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -125,6 +126,7 @@ def train(
     torch.manual_seed(config.seed)
     model = VAE(config).to(dev)
     optimizer = make_optimizer(model, config)
+    step = TrainStep(model, config, dtype)
     gen = torch.Generator(device=dev).manual_seed(config.seed)
     data = DeviceData.from_dataset(dataset, dev)
     n, bs = len(data.x_train), config.batch_size
@@ -152,9 +154,7 @@ def train(
                 yield Cancelled(result(epoch - 1), epoch - 1)
                 return
             xb, yb = xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs]
-            parts = loss_parts(forward(model, xb, gen, dtype), xb, yb, config)
-            optimizer.zero_grad(set_to_none=True)
-            parts.total.backward()
+            parts = step(xb, yb, gen)  # sets every parameter's gradient
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()

@@ -7,8 +7,7 @@ import torch
 from latentlab.core import precision
 from latentlab.core.errors import TrainingError
 from latentlab.core.events import EpochEnd, Finished, Started
-from latentlab.core.model import VAE
-from latentlab.core.precision import cpu_flags, forward, native_bf16, resolve_precision
+from latentlab.core.precision import cpu_flags, native_bf16, resolve_precision
 from latentlab.core.training import train
 
 from ..factories import TINY_CVAE, tiny_dataset
@@ -55,19 +54,6 @@ def test_unknown_or_unavailable_precisions_are_clear_errors():
         resolve_precision("float16", CPU)
     with pytest.raises(TrainingError, match="not available on mps"):
         resolve_precision("bfloat16", torch.device("mps"))
-
-
-def test_a_bfloat16_forward_hands_the_loss_float32_outputs_close_to_float32():
-    torch.manual_seed(0)
-    model = VAE(TINY_CVAE)
-    x = torch.rand(16, 784)
-    full = forward(model, x, torch.Generator().manual_seed(1), torch.float32)
-    half = forward(model, x, torch.Generator().manual_seed(1), torch.bfloat16)
-    for name in ("mu", "var", "z", "class_logits", "recon_logits"):
-        a, b = getattr(full, name), getattr(half, name)
-        assert b.dtype == torch.float32, name
-        assert not torch.equal(a, b), f"{name}: the products did not run in bfloat16"
-        torch.testing.assert_close(b, a, atol=0.1, rtol=0.05)
 
 
 def test_bfloat16_training_reports_itself_and_learns_as_float32_does(data):
