@@ -24,7 +24,7 @@ from .theme import resources_dir
 __all__ = ["APP_NAME", "configure", "main", "prepare_high_dpi", "resources_dir", "run"]
 
 APP_NAME = "latentlab"
-PIXMAP_CACHE_KB = 64 * 1024  # the scatter's cached points: a 4K plot is about 33 MB
+PIXMAP_CACHE_KB = 128 * 1024  # the scatter's pixmaps: points and two axes, 20 MB each at 4K
 
 
 def prepare_high_dpi() -> None:
@@ -41,8 +41,8 @@ def configure(app: QApplication) -> None:
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
-    # Qt's default 10 MB holds a full-HD plot's pixmap but not a 4K one, which would then be
-    # drawn again from the points on every marker move (latent_scatter.AllPoints).
+    # Qt's default 10 MB holds the scatter's three pixmaps (points and the two axes' grid) for a
+    # full-HD plot but not a 4K one, which would then be drawn again on every marker move.
     QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
     theme.manager(app)  # the saved or system theme, followed from now on
     icon = resources_dir() / "latentlab.png"

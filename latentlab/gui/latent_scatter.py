@@ -283,6 +283,9 @@ class LatentScatter(QWidget):
             axis = item.getAxis(side)
             axis.setPen(pg.mkPen(90, 90, 90))
             axis.setTextPen(pg.mkPen(40, 40, 40))
+            # The axes draw the grid across the plot: kept as pixmaps, a marker move repaints
+            # its patch without replaying every grid line and label (a pan draws them anew).
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._legend = item.addLegend(
             offset=(-8, 8),
             colCount=2,

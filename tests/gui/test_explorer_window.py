@@ -432,13 +432,17 @@ def test_the_points_drawn_follow_the_legend_and_the_view(qtbot, make_window, cva
     window.scatter.class_items()[label].setVisible(True)
     here = viewport_pos(window, x, y)
     assert ink_at(window, here) > 100
-    view = window.scatter.plot_widget.getPlotItem().getViewBox()
+    plot = window.scatter.plot_widget
+    axis = plot.getPlotItem().getAxis("bottom")  # its tick labels, kept as a pixmap too
+    labels = plot.mapFromScene(axis.sceneBoundingRect()).boundingRect()
+    before = plot.viewport().grab(labels).toImage()
+    view = plot.getPlotItem().getViewBox()
     (x0, x1), _ = view.viewRange()
     view.setXRange(x0 + (x1 - x0) / 3, x1 + (x1 - x0) / 3, padding=0)
-    QApplication.processEvents()  # the view applies its new range on the next loop
-    there = viewport_pos(window, x, y)
-    assert (there - here).manhattanLength() > 20
-    assert ink_at(window, there) > 100
+    # The view applies its new range in the event loop.
+    qtbot.waitUntil(lambda: (viewport_pos(window, x, y) - here).manhattanLength() > 20)
+    assert ink_at(window, viewport_pos(window, x, y)) > 100
+    assert plot.viewport().grab(labels).toImage() != before  # new ticks, not the old pixmap
 
 
 def test_a_click_after_hovering_goes_to_the_point_or_to_the_legend_above_it(
