@@ -463,7 +463,7 @@ def test_a_click_after_hovering_goes_to_the_point_or_to_the_legend_above_it(
     sample, _ = window.scatter._legend.items[0]
     view = window.scatter.plot_widget.getPlotItem().getViewBox()
     target = view.mapSceneToView(sample.mapToScene(sample.boundingRect().center()))
-    x, y = ref.points()[index]
+    x, y = (float(v) for v in ref.points()[index])
     (x0, x1), (y0, y1) = view.viewRange()
     dx, dy = x - target.x(), y - target.y()
     view.setRange(xRange=(x0 + dx, x1 + dx), yRange=(y0 + dy, y1 + dy), padding=0)
