@@ -248,11 +248,13 @@ def scatter_clicks(window: Any, probe: PaintProbe, count: int, seed: int, out: T
 def marker_drags(
     window: Any, probe: PaintProbe, count: int, seed: int, out: Timings, moves_per_drag: int = 25
 ) -> None:
-    """Real mouse drags of the marker: press on it, small moves (each timed), release.
+    """Real mouse drags of the marker: hover it, press on it, small moves (each timed), release.
 
-    pyqtgraph drops mouse moves closer than 1/mouseRateLimit apart (10 ms by default); the
-    synthetic moves here come back to back, so the limit is lifted while dragging (a real hand
-    at 100 Hz sees the same per-move work).
+    As a hand does, the cursor first rests on the marker (untimed), so the marker has claimed
+    the drag when the button goes down; the first timed move also starts the drag. pyqtgraph
+    drops mouse moves closer than 1/mouseRateLimit apart (10 ms by default); the synthetic moves
+    here come back to back, so the limit is lifted while dragging (a real hand at 100 Hz sees
+    the same per-move work).
     """
     import pyqtgraph as pg
 
@@ -274,6 +276,8 @@ def marker_drags(
                 scatter.marker.setPos(centre)
                 QApplication.processEvents()
                 start = plot.mapFromScene(scatter.marker.scenePos())
+            QTest.mouseMove(viewport, start)
+            QApplication.processEvents()
             QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), start)
             QApplication.processEvents()
             angle = rng.uniform(0, 2 * math.pi)

@@ -48,16 +48,17 @@ DIMS_TEXT = "Two latent dimensions"
 
 
 def skip_hover_while_dragging(scene: pg.GraphicsScene) -> None:
-    """No hover hit test on the mouse moves of a drag; the release sends hover events again.
+    """No hover hit test on the mouse moves made with a button down; the release sends them.
 
     pyqtgraph finds and z-sorts every item under the cursor on each move (`itemsNearEvent`),
-    even mid-drag, when by its own rule no item may accept the hover: about 1 ms of each move
-    of a marker drag, for nothing.
+    even with a button down, when by its own rule no item may accept the hover: about 1 ms of
+    each move of a marker drag (the first one too, before pyqtgraph counts it as a drag), for
+    nothing.
     """
     send = scene.sendHoverEvents
 
     def send_unless_dragging(ev: Any, exitOnly: bool = False) -> None:  # pyqtgraph names it
-        if not exitOnly and scene.dragButtons and ev.buttons():
+        if not exitOnly and ev.buttons():
             return
         send(ev, exitOnly)
 
@@ -500,8 +501,8 @@ class LatentScatter(QWidget):
 
     @Slot(object)
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        if getattr(self._marker, "moving", False):
-            return  # the marker is being dragged: no tips (nor a hit test) on every move
+        if self._plot.scene().clickEvents:
+            return  # a button is down: a drag or a pan, no tips (nor a hit test) on every move
         index = self.index_at(scene_pos)
         text = "" if index is None else self.tip_for(index)
         if text == self.last_tip:

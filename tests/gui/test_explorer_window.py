@@ -476,6 +476,21 @@ def test_a_click_after_hovering_goes_to_the_point_or_to_the_legend_above_it(
     assert not window.scatter.class_items()[0].isVisible()  # the legend took it
 
 
+def test_no_tip_while_a_button_is_down(qtbot, make_window, cvae_file, unthrottled_mouse):
+    """A move with a button down starts a drag or a pan: it shows no tip, the next hover does."""
+    window = make_window(cvae_file)
+    ref = reference(cvae_file)
+    viewport = window.scatter.plot_widget.viewport()
+    index = isolated_point(ref.points())
+    pos = viewport_pos(window, *ref.points()[index])
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseMove(viewport, pos + QPoint(1, 0))
+    assert window.scatter.last_tip == ""
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=pos + QPoint(1, 0))
+    qtbot.mouseMove(viewport, pos + QPoint(0, 1))
+    qtbot.waitUntil(lambda: window.scatter.last_tip.startswith(f"test image #{index}\n"))
+
+
 def test_a_hidden_class_takes_no_clicks_and_is_not_drawn(qtbot, make_window, cvae_file):
     window = make_window(cvae_file)
     ref = reference(cvae_file)
