@@ -1,7 +1,6 @@
-"""Which number format the training step's matrix products use, and running a step in it.
+"""Which number format the training step's matrix products use.
 
-bfloat16 autocast halves the cost of the products (most of a step) on hardware that does them
-natively: CPUs with AVX-512 BF16 or AMX, and CUDA GPUs that support bfloat16. Elsewhere (an
+bfloat16 halves the cost of the products (most of a step) on hardware that does them natively: CPUs with AVX-512 BF16 or AMX, and CUDA GPUs that support bfloat16. Elsewhere (an
 AVX2-only CPU, for one) it is emulated and about ten times slower, so `auto` picks it only where
 it is native. Only the training step's products use it (`train_step.py`): the weights, the
 optimizer's state, the loss and every reported metric stay float32 (docs/benchmarks.md has the
@@ -36,7 +35,7 @@ def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
 
 
 def native_bf16(device: torch.device) -> bool:
-    """Whether `device` does bfloat16 matrix products in hardware, so autocast pays."""
+    """Whether `device` does bfloat16 matrix products in hardware, so they pay."""
     if device.type == "cuda":
         return bool(torch.cuda.is_bf16_supported())
     if device.type == "cpu":
@@ -52,7 +51,7 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
         return torch.float32
     if name == "bfloat16":
         if device.type not in ("cpu", "cuda"):
-            raise TrainingError(f"bfloat16 autocast is not available on {device.type}")
+            raise TrainingError(f"bfloat16 products are not available on {device.type}")
         return torch.bfloat16
     raise TrainingError(f"unknown precision {name!r}: choose one of {', '.join(PRECISIONS)}")
 
