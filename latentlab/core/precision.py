@@ -2,9 +2,10 @@
 
 bfloat16 halves the cost of the products (most of a step) on hardware that does them natively:
 CPUs with AVX-512 BF16 or AMX, and CUDA GPUs that support bfloat16. Elsewhere (an AVX2-only CPU,
-for one) it is emulated and about ten times slower, so `auto` picks it only where it is native. Only the training step's products use it (`train_step.py`): the weights, the
-optimizer's state, the loss and every reported metric stay float32 (docs/benchmarks.md has the
-speed and the test losses).
+for one) it is emulated and about ten times slower, so `auto` picks it only where it is native.
+Only the training step's products use it (`train_step.py`): the weights, the optimizer's state,
+the loss and every reported metric stay float32 (docs/benchmarks.md has the speed and the test
+losses).
 """
 
 from __future__ import annotations
