@@ -281,7 +281,7 @@ def gemm_operands(
 class MatmulFloor:
     """The epoch's GEMMs alone (`torch.mm` at the exact shapes, full batches then the last one).
 
-    In `dtype`: float32, or bfloat16 for an engine whose products run in it (autocast).
+    In `dtype`: float32, or bfloat16 for an engine whose products run in it (`--precision`).
     """
 
     def __init__(

@@ -146,7 +146,7 @@ class TrainStep:
         d_var = d_z * eps * 0.5 / sd + beta * 0.5 * (1 - 1 / var) / n
         self._backward(model.encoder, enc, torch.cat([d_mu, d_var * e], dim=-1), input_grad=False)
 
-        if model.classifier is None or cls is None or probs is None:
+        if cls is None or probs is None:  # a plain VAE: no classifier
             zero = torch.zeros((), device=x.device)
             correct = torch.zeros((), device=x.device, dtype=torch.long)
             return LossParts(total, recon, kl, zero, correct)

@@ -78,15 +78,34 @@ def marker_path() -> QPainterPath:
     return path
 
 
-class _FastPoints(pg.ScatterPlotItem):
-    """A scatter item that is cheap to repaint around a moving marker and to hit-test.
+class ClassPoints(pg.ScatterPlotItem):
+    """One class's points and symbol, for the legend: a click there hides or shows the class.
 
-    A marker move repaints a patch of about 30 x 30 pixels, but pyqtgraph's scatter draws all of
-    its points whatever the exposed area: `paint` here culls to Qt's exposed rectangle (item
-    coordinates). And the bounding rectangle, which Qt's scene index and pyqtgraph's click and
-    hover handling ask for hundreds of times per click, is computed once per geometry change:
-    pyqtgraph calls `prepareGeometryChange` (Qt's contract) on new data and on view changes.
+    Not in the scene: `AllPoints` draws every visible class and finds the point under the
+    cursor. Ten more items in the scene cost every click, hover and repaint their bounding
+    rectangles, shapes and sorting (pyqtgraph's `itemsNearEvent`), for points drawn elsewhere.
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.indices = np.zeros(0, np.int64)  # test index of each point, as in getData()
+
+
+class AllPoints(pg.ScatterPlotItem):
+    """The visible classes' points in one item, each in its class colour; clicks and hover tips.
+
+    pyqtgraph's per-item cost of a paint (culling, transforms) is paid once for all classes
+    instead of ten times, and finding the point under the cursor is one vectorised test over
+    the visible points. The marker moves over the points on every slider step, so Qt keeps them
+    as a pixmap (device-coordinate cache) and repaints the patch under the marker from it:
+    new data, a class hidden or a pan or zoom draw them again. Those redraws cull to Qt's
+    exposed rectangle (pyqtgraph's scatter draws all of its points whatever the area), and the
+    bounding rectangle, which Qt's scene index and pyqtgraph's event handling ask for many
+    times per click, is computed once per geometry change: pyqtgraph calls
+    `prepareGeometryChange` (Qt's contract) on new data and on view changes.
+    """
+
+    point_clicked = Signal(int)  # test index of the point clicked
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         self._exposed: QRectF | None = None
@@ -96,6 +115,9 @@ class _FastPoints(pg.ScatterPlotItem):
         self._geometry_version = 0
         super().__init__(*args, **kwargs)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+        self.indices = np.zeros(0, np.int64)  # test index of each point, in drawing order
+        self.covers: list[QGraphicsItem] = []  # items above that take their own clicks (legend)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def prepareGeometryChange(self) -> None:
         self._geometry_version += 1
@@ -154,34 +176,6 @@ class _FastPoints(pg.ScatterPlotItem):
             & (y >= rect.top() - pad_y)
             & (y <= rect.bottom() + pad_y)
         )
-
-
-class ClassPoints(pg.ScatterPlotItem):
-    """One class's points and symbol, for the legend: a click there hides or shows the class.
-
-    Not in the scene: `AllPoints` draws every visible class and finds the point under the
-    cursor. Ten more items in the scene cost every click, hover and repaint their bounding
-    rectangles, shapes and sorting (pyqtgraph's `itemsNearEvent`), for points drawn elsewhere.
-    """
-
-
-class AllPoints(_FastPoints):
-    """The visible classes' points in one item, each in its class colour; clicks and hover tips.
-
-    pyqtgraph's per-item cost of a paint (culling, transforms) is paid once for all classes
-    instead of ten times, and finding the point under the cursor is one vectorised test over
-    the visible points. The marker moves over the points on every slider step, so Qt keeps them
-    as a pixmap (device-coordinate cache) and repaints the patch under the marker from it:
-    new data, a class hidden or a pan or zoom draw them again.
-    """
-
-    point_clicked = Signal(int)  # test index of the point clicked
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.indices = np.zeros(0, np.int64)  # test index of each point, in drawing order
-        self.covers: list[QGraphicsItem] = []  # items above that take their own clicks (legend)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_points(self, x: np.ndarray, y: np.ndarray, brush: np.ndarray, indices: np.ndarray):
         self.setData(x=x, y=y, brush=brush)
@@ -295,7 +289,7 @@ class LatentScatter(QWidget):
             labelTextColor=(30, 30, 30),
             verSpacing=-6,
         )
-        self._items: list[pg.ScatterPlotItem] = []
+        self._items: list[ClassPoints] = []
         self._brushes = []
         for colour in CLASS_COLOURS:
             brush = pg.mkColor(colour)
@@ -306,7 +300,6 @@ class LatentScatter(QWidget):
             )
             scatter.visibleChanged.connect(self._fill_all_points)
             self._items.append(scatter)
-        self._class_indices = [np.zeros(0, np.int64) for _ in CLASS_COLOURS]
         self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
         self._all_points.point_clicked.connect(self.point_clicked)
         self._all_points.covers.append(self._legend)
@@ -385,7 +378,7 @@ class LatentScatter(QWidget):
         for c, scatter in enumerate(self._items):
             mask = self._labels == c
             scatter.setData(x=points[mask, 0], y=points[mask, 1])
-            self._class_indices[c] = indices[mask]
+            scatter.indices = indices[mask]
         self._fill_all_points()
         plot = self._plot.getPlotItem()
         plot.setLabel("bottom", axis_labels[0])
@@ -437,7 +430,7 @@ class LatentScatter(QWidget):
     def marker(self) -> pg.TargetItem:
         return self._marker
 
-    def class_items(self) -> list[pg.ScatterPlotItem]:
+    def class_items(self) -> list[ClassPoints]:
         return list(self._items)
 
     def mode_combo(self) -> QComboBox:
@@ -476,16 +469,14 @@ class LatentScatter(QWidget):
         if self._filling:
             return
         xs, ys, brushes, indices = [], [], [], []
-        for scatter, brush, index in zip(
-            self._items, self._brushes, self._class_indices, strict=True
-        ):
+        for scatter, brush in zip(self._items, self._brushes, strict=True):
             if not scatter.isVisible():
                 continue
             x, y = scatter.getData()
             xs.append(x)
             ys.append(y)
             brushes.append(np.full(len(x), brush, dtype=object))
-            indices.append(index)
+            indices.append(scatter.indices)
         if not xs:
             self._all_points.clear()
             return
