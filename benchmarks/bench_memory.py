@@ -43,10 +43,10 @@ def train_child(data: str, batches: int | None, preset: str | None) -> None:
     marks: dict[str, Any] = {"start": proc_status_mb().get("VmRSS")}
     import torch
 
-    from latentlab.core.config import DEFAULT_PRESET, PRESETS
-    from latentlab.core.datasets import load_dataset
-    from latentlab.core.events import BatchProgress, EpochEnd, Failed
-    from latentlab.core.training import train
+    from latentlab.core.data.datasets import load_dataset
+    from latentlab.core.vae.config import DEFAULT_PRESET, PRESETS
+    from latentlab.core.vae.events import BatchProgress, EpochEnd, Failed
+    from latentlab.core.vae.training import train
 
     marks["imports"] = proc_status_mb().get("VmRSS")
     dataset = load_dataset("mnist", data)
@@ -76,7 +76,7 @@ def train_child(data: str, batches: int | None, preset: str | None) -> None:
 
 
 def config_name(preset: str | None) -> str:
-    from latentlab.core.config import DEFAULT_PRESET
+    from latentlab.core.vae.config import DEFAULT_PRESET
 
     return preset or DEFAULT_PRESET
 

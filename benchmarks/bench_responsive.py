@@ -55,7 +55,7 @@ _CLI_STUB = (
 
 def train_config() -> Any:
     """seed-cvae with enough epochs that a segment always ends by cancellation."""
-    from latentlab.core.config import PRESETS
+    from latentlab.core.vae.config import PRESETS
 
     return PRESETS[PRESET].config.replace(epochs=100)
 
@@ -82,9 +82,9 @@ def cli_child(data: str, batches: int, device: str) -> None:
 
     import torch
 
-    from latentlab.core.datasets import load_dataset
-    from latentlab.core.events import BatchProgress
-    from latentlab.core.training import train
+    from latentlab.core.data.datasets import load_dataset
+    from latentlab.core.vae.events import BatchProgress
+    from latentlab.core.vae.training import train
 
     dataset = load_dataset("mnist", data)
     config = train_config().replace(num_classes=len(dataset.class_names))
@@ -190,7 +190,7 @@ def app_segment(
     import gui_timing as gt
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from latentlab.core.events import Started
+    from latentlab.core.vae.events import Started
     from latentlab.gui.training_worker import BatchReport
 
     reports: list[tuple[int, float]] = []

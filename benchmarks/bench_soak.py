@@ -182,9 +182,9 @@ def train_cancel_child(cycles: int) -> None:
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
-    from latentlab.core import datasets
-    from latentlab.core.config import Config
-    from latentlab.core.idx import read_bytes, write_idx
+    from latentlab.core.data import datasets
+    from latentlab.core.data.idx import read_bytes, write_idx
+    from latentlab.core.vae.config import Config
     from latentlab.gui.training_controller import TrainingController
 
     app = QApplication([])

@@ -150,10 +150,10 @@ def stand_in_model(folder: Path) -> Path:
     """
     import numpy as np
 
-    from latentlab.core.checkpoint import save_model
-    from latentlab.core.config import DEFAULT_PRESET, PRESETS
-    from latentlab.core.layout import parameter_shapes
-    from latentlab.core.record import ModelRecord, TestEncoding
+    from latentlab.core.vae.checkpoint import save_model
+    from latentlab.core.vae.config import DEFAULT_PRESET, PRESETS
+    from latentlab.core.vae.layout import parameter_shapes
+    from latentlab.core.vae.record import ModelRecord, TestEncoding
 
     config = PRESETS[DEFAULT_PRESET].config
     rng = np.random.default_rng(0)
@@ -234,14 +234,14 @@ _PIECES: dict[str, str] = {
     "import torch": "import torch",
     "import PySide6.QtWidgets + pyqtgraph": "import PySide6.QtWidgets, pyqtgraph",
     "import core (checkpoint, explorer)": (
-        "import latentlab.core.checkpoint, latentlab.core.explorer"
+        "import latentlab.core.vae.checkpoint, latentlab.core.explorer"
     ),
 }
 
 _LOAD = """\
 import json, sys, time
 t = time.perf_counter()
-from latentlab.core.checkpoint import load_model
+from latentlab.core.vae.checkpoint import load_model
 from latentlab.core.explorer import Explorer
 t1 = time.perf_counter()
 Explorer(load_model(sys.argv[1] if len(sys.argv) > 1 else {model!r}))

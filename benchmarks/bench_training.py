@@ -38,9 +38,9 @@ from common import (
 if TYPE_CHECKING:  # torch and latentlab load only when a training benchmark runs
     import torch
 
-    from latentlab.core.config import Config
-    from latentlab.core.datasets import Dataset
-    from latentlab.core.model import Forward
+    from latentlab.core.data.datasets import Dataset
+    from latentlab.core.vae.config import Config
+    from latentlab.core.vae.model import Forward
 
 NAME = "training"
 PARTS = ("speed", "options", "time-to-good", "scale", "gpu")
@@ -118,8 +118,8 @@ class EngineRun:
     def __init__(
         self, config: Config, dataset: Dataset, device: str, precision: str = "auto"
     ) -> None:
-        from latentlab.core.events import Started
-        from latentlab.core.training import train
+        from latentlab.core.vae.events import Started
+        from latentlab.core.vae.training import train
 
         self.events = train(config, dataset, device=device, precision=precision)
         first = next(self.events)
@@ -131,7 +131,7 @@ class EngineRun:
         self.accuracy: float | None = None
 
     def epoch(self) -> float:
-        from latentlab.core.events import BatchProgress, EpochEnd
+        from latentlab.core.vae.events import BatchProgress, EpochEnd
 
         t0 = time.perf_counter()
         for event in self.events:
@@ -195,7 +195,7 @@ def idiomatic_loss(out: Forward, x: torch.Tensor) -> torch.Tensor:
     import torch
     import torch.nn.functional as F
 
-    from latentlab.core.model import kl_to_standard_normal
+    from latentlab.core.vae.model import kl_to_standard_normal
 
     bce = F.binary_cross_entropy(torch.sigmoid(out.recon_logits), x, reduction="sum")
     return bce + kl_to_standard_normal(out.mu, out.var).sum()
@@ -217,7 +217,7 @@ class Idiomatic:
     ) -> None:
         import torch
 
-        from latentlab.core.model import VAE
+        from latentlab.core.vae.model import VAE
 
         self.config, self.device = config, device
         self.model = VAE(config).to(device)
@@ -245,7 +245,7 @@ class Idiomatic:
         return time.perf_counter() - t0
 
     def test_loss(self) -> float:
-        from latentlab.core.training import evaluate
+        from latentlab.core.vae.training import evaluate
 
         summary, _ = evaluate(self.model, self.x_test, self.y_test, self.config)
         return summary.elbo_loss
@@ -262,7 +262,7 @@ def gemm_operands(
     """
     import torch
 
-    from latentlab.core.layout import mlp_dims
+    from latentlab.core.vae.layout import mlp_dims
 
     ops = []
     for net, dims in mlp_dims(config).items():
@@ -321,7 +321,7 @@ def subset(dataset: Dataset, n: int | None) -> Dataset:
 
 
 def recipe(name: str = RECIPE, **changes: Any) -> Config:
-    from latentlab.core.config import PRESETS
+    from latentlab.core.vae.config import PRESETS
 
     return PRESETS[name].config.replace(**changes)
 
@@ -330,7 +330,7 @@ def initial_state(config: Config) -> dict[str, torch.Tensor]:
     """The weights `train()` starts from: it seeds torch with config.seed, then builds VAE(config)."""
     import torch
 
-    from latentlab.core.model import VAE
+    from latentlab.core.vae.model import VAE
 
     torch.manual_seed(config.seed)
     return {k: v.clone() for k, v in VAE(config).state_dict().items()}
@@ -344,7 +344,7 @@ def bench_speed(dataset: Dataset, epochs: int, device: str, note: str = "") -> l
     """
     import torch
 
-    from latentlab.core.training import resolve_device
+    from latentlab.core.vae.training import resolve_device
 
     dev = resolve_device(device)
     config = recipe(epochs=epochs)
@@ -484,9 +484,9 @@ def bench_time_to_good(
     dataset: Dataset, device: str, epochs: int | None, note: str = ""
 ) -> list[Result]:
     """Target 2: the default recipe as the app trains it; wall time from calling train()."""
-    from latentlab.core.config import DEFAULT_PRESET, PRESETS
-    from latentlab.core.events import Cancelled, EpochEnd, Failed, Finished
-    from latentlab.core.training import train
+    from latentlab.core.vae.config import DEFAULT_PRESET, PRESETS
+    from latentlab.core.vae.events import Cancelled, EpochEnd, Failed, Finished
+    from latentlab.core.vae.training import train
 
     config = PRESETS[DEFAULT_PRESET].config
     if epochs is not None:
@@ -601,7 +601,7 @@ def bench_gpu(dataset: Dataset, epochs: int) -> list[Result]:
 
 
 def load_mnist(args: argparse.Namespace) -> Dataset:
-    from latentlab.core.datasets import load_dataset
+    from latentlab.core.data.datasets import load_dataset
 
     return load_dataset("mnist", data_dir(args))
 

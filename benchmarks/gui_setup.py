@@ -28,10 +28,10 @@ def stand_in_model(folder: Path, preset: str | None, file_name: str) -> Path:
     """
     import numpy as np
 
-    from latentlab.core.checkpoint import save_model
-    from latentlab.core.config import DEFAULT_PRESET, PRESETS
-    from latentlab.core.layout import parameter_shapes
-    from latentlab.core.record import ModelRecord, TestEncoding
+    from latentlab.core.vae.checkpoint import save_model
+    from latentlab.core.vae.config import DEFAULT_PRESET, PRESETS
+    from latentlab.core.vae.layout import parameter_shapes
+    from latentlab.core.vae.record import ModelRecord, TestEncoding
 
     config = PRESETS[preset or DEFAULT_PRESET].config
     rng = np.random.default_rng(0)

@@ -142,7 +142,7 @@ def save_judge(weights: dict[str, np.ndarray], path: Path, metadata: dict[str, A
     """Write the weights atomically; safetensors metadata must be strings, so values are str()."""
     from safetensors.numpy import save
 
-    from latentlab.core.checkpoint import write_atomic
+    from latentlab.core.vae.checkpoint import write_atomic
 
     tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
     meta = {"format": FORMAT, **{k: str(v) for k, v in metadata.items()}}
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from latentlab.core.datasets import load_dataset
+    from latentlab.core.data.datasets import load_dataset
 
     dataset = load_dataset("mnist", args.data_dir)
     start = time.perf_counter()

@@ -164,7 +164,7 @@ def shot_explorer_vae2d(out: Path) -> None:
 
 def shot_training(out: Path, epochs: int) -> None:
     """Model > Train new model: `epochs` epochs of the seed-cvae preset, then cancelled."""
-    from latentlab.core.config import get_preset
+    from latentlab.core.vae.config import get_preset
 
     with opened(MNIST_CVAE, (1360, 980)) as window:
         controller = window.training

@@ -70,7 +70,7 @@ def _quiet_library_logs(debug: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.config import PRECISIONS, PRESETS
+    from .core.vae.config import PRECISIONS, PRESETS
 
     parser = argparse.ArgumentParser(
         prog="latentlab",
@@ -185,11 +185,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .core.checkpoint import save_model
-    from .core.config import get_preset
-    from .core.datasets import load_dataset
-    from .core.events import BatchProgress, Cancelled, EpochEnd, Failed, Finished, Started
-    from .core.training import train
+    from .core.data.datasets import load_dataset
+    from .core.vae.checkpoint import save_model
+    from .core.vae.config import get_preset
+    from .core.vae.events import BatchProgress, Cancelled, EpochEnd, Failed, Finished, Started
+    from .core.vae.training import train
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -315,7 +315,7 @@ def _download_progress(stream: TextIO):
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .core.checkpoint import load_model
+    from .core.vae.checkpoint import load_model
 
     record = load_model(args.file)
     _check_opens_in_app(record, args.file)
@@ -384,15 +384,15 @@ def _is_number(value: Any) -> bool:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .core.checkpoint import load_model
-    from .core.datasets import load_dataset
-    from .core.training import evaluate_record
+    from .core.data.datasets import load_dataset
+    from .core.vae.checkpoint import load_model
+    from .core.vae.training import evaluate_record
 
     record = load_model(args.file)
     dataset = load_dataset(record.config.dataset, args.data_dir)
     metrics = evaluate_record(record, dataset, device=args.device)
     if args.iwae:
-        from .core.report import iwae_metrics
+        from .core.vae.report import iwae_metrics
 
         metrics.update(iwae_metrics(record, dataset, args.iwae, device=args.device))
     if args.json:
@@ -411,8 +411,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .core.checkpoint import load_model
-    from .core.sampling import sample_grid, save_grid_png
+    from .core.explore.sampling import sample_grid, save_grid_png
+    from .core.vae.checkpoint import load_model
 
     if args.rows < 1:
         raise LatentlabError("--rows must be at least 1")
@@ -424,7 +424,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if out.suffix.lower() == ".npy":
         import io
 
-        from .core.checkpoint import write_atomic
+        from .core.vae.checkpoint import write_atomic
 
         buffer = io.BytesIO()
         np.save(buffer, grid)
@@ -436,7 +436,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from .core.datasets import fetch, verify
+    from .core.data.datasets import fetch, verify
 
     if args.action == "fetch":
         folder = fetch(args.dataset, args.data_dir, progress=_download_progress(sys.stderr))
@@ -456,7 +456,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
-    from .core.config import DEFAULT_PRESET, PRESETS
+    from .core.vae.config import DEFAULT_PRESET, PRESETS
 
     for preset in PRESETS.values():
         mark = " (default for the bundled model)" if preset.name == DEFAULT_PRESET else ""
@@ -465,9 +465,9 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_manifold(args: argparse.Namespace) -> int:
-    from .core.checkpoint import load_model
+    from .core.explore.manifold import decode_manifold, save_manifold_png
     from .core.explorer import Explorer, dims_axes
-    from .core.manifold import decode_manifold, save_manifold_png
+    from .core.vae.checkpoint import load_model
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
@@ -505,9 +505,9 @@ def cmd_manifold(args: argparse.Namespace) -> int:
 
 
 def cmd_morph(args: argparse.Namespace) -> int:
-    from .core.checkpoint import load_model
-    from .core.morph import end_at_test_point, morph, save_morph
-    from .core.numpy_net import NumpyVAE
+    from .core.explore.morph import end_at_test_point, morph, save_morph
+    from .core.vae.checkpoint import load_model
+    from .core.vae.numpy_net import NumpyVAE
 
     out = Path(args.out)
     if out.suffix.lower() not in (".gif", ".png"):

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentlab.core import datasets
-from latentlab.core.idx import read_bytes, write_idx
+from latentlab.core.data import datasets
+from latentlab.core.data.idx import read_bytes, write_idx
 
 from .factories import tiny_images
 

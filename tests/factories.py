@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from latentlab.core.config import Config
-from latentlab.core.datasets import Dataset
-from latentlab.core.layout import parameter_shapes
-from latentlab.core.record import ModelRecord, TestEncoding
+from latentlab.core.data.datasets import Dataset
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.layout import parameter_shapes
+from latentlab.core.vae.record import ModelRecord, TestEncoding
 
 TINY_CVAE = Config(
     encoder_hidden=(32,),

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save
 
-from latentlab.core.checkpoint import FORMAT_VERSION, save_model
+from latentlab.core.vae.checkpoint import FORMAT_VERSION, save_model
 
 from .factories import TINY_CVAE, random_record
 

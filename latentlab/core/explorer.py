@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .numpy_net import NumpyVAE
-from .record import ModelRecord
+from latentlab.core.vae.numpy_net import NumpyVAE
+from latentlab.core.vae.record import ModelRecord
 
 SLIDER_RANGE = 3.5  # the sliders span [-3.5, 3.5]: 99.95% of the N(0, 1) prior
 

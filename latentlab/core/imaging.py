@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import write_atomic
+from latentlab.core.vae.checkpoint import write_atomic
 
 PAPER, INK = 255, 16  # grey levels of 0 (no ink) and 1 (full ink)
 GAP_GREY = 200  # the thin lines between tiles

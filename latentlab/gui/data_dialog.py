@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core import datasets
-from latentlab.core.download import DownloadCancelled, DownloadProgress
+from latentlab.core.data import datasets
+from latentlab.core.data.download import DownloadCancelled, DownloadProgress
 from latentlab.core.errors import DataError
 
 from .training_worker import one_line

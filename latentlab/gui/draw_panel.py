@@ -3,8 +3,8 @@
 The canvas keeps a 280x280 grey image (paper white, ink black), drawn with a round anti-aliased
 pen by mouse or pen tablet (Qt delivers tablet strokes as mouse events too). After each stroke,
 and a few times a second while one is drawn, the panel turns the ink into an MNIST-style 28x28
-image (`latentlab.core.preprocess`) and reads it with the model's numpy networks
-(`latentlab.core.drawing`): under a millisecond, so it runs on the GUI thread. `DrawingOverlay`
+image (`latentlab.core.data.preprocess`) and reads it with the model's numpy networks
+(`latentlab.core.explore.drawing`): under a millisecond, so it runs on the GUI thread. `DrawingOverlay`
 puts the drawing's latent mean and its one- and two-sigma ellipses of q(z|x) on the scatter.
 """
 
@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.drawing import Reading, ellipse, read_image
+from latentlab.core.data.preprocess import mnist_like
+from latentlab.core.explore.drawing import Reading, ellipse, read_image
 from latentlab.core.explorer import Axes, Explorer
-from latentlab.core.preprocess import mnist_like
 
 from .image_view import DigitView
 

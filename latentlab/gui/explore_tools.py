@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from latentlab.core.explore.morph import MorphEnd
+from latentlab.core.explore.neighbours import nearest
 from latentlab.core.explorer import Explorer
-from latentlab.core.morph import MorphEnd
-from latentlab.core.neighbours import nearest
 
 from .manifold_view import GridState, ManifoldView
 from .morph_panel import MorphPanel

@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-from latentlab.core.dimensions import SliderBasis, decode_strips, dims_basis, pca_basis
-from latentlab.core.drawing import Reading
+from latentlab.core.explore.dimensions import SliderBasis, decode_strips, dims_basis, pca_basis
+from latentlab.core.explore.drawing import Reading
 from latentlab.core.explorer import SLIDER_RANGE, Explorer
 
 from .draw_panel import DrawingOverlay, DrawPanel

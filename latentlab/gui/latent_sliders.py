@@ -5,7 +5,7 @@ The rows are built from the model (10 or 8 for the cVAEs, 2 for a 2-D VAE). A us
 click, a marker drag, Random, Reset) changes every row with signals blocked, so the caller decodes
 once instead of once per row.
 
-Once it has the model's slider bases (`set_bases`, from `latentlab.core.dimensions`; the
+Once it has the model's slider bases (`set_bases`, from `latentlab.core.explore.dimensions`; the
 window's insight tools hand them over on every model load), each row also shows the direction's
 average test KL (a bar and a number, greyed when the unit is collapsed) and the rows can be
 ordered by KL or switched to the principal components. The sliders then show coordinates along
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.dimensions import ACTIVE_KL, SliderBasis
+from latentlab.core.explore.dimensions import ACTIVE_KL, SliderBasis
 from latentlab.core.explorer import SLIDER_RANGE
 
 from .image_view import to_ink_uint8

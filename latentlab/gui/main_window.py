@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from latentlab.core.bundled import bundled_models, default_model_path
 from latentlab.core.errors import LatentlabError
 from latentlab.core.explorer import Explorer, dims_axes
-from latentlab.core.record import ModelRecord
+from latentlab.core.vae.record import ModelRecord
 
 from . import help_dialogs, settings, theme
 from .class_selector import ClassSelector
@@ -616,7 +616,7 @@ class MainWindow(QMainWindow):
         target = Path(path)
         if target.suffix != ".safetensors":
             target = target.with_name(target.name + ".safetensors")
-        from latentlab.core.checkpoint import save_model
+        from latentlab.core.vae.checkpoint import save_model
 
         try:
             save_model(self.explorer.record, target)

@@ -31,9 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.explore.manifold import (
+    MAX_SIZE,
+    MIN_SIZE,
+    Manifold,
+    decode_manifold,
+    save_manifold_png,
+)
 from latentlab.core.explorer import Axes
-from latentlab.core.manifold import MAX_SIZE, MIN_SIZE, Manifold, decode_manifold, save_manifold_png
-from latentlab.core.numpy_net import NumpyVAE
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 from .image_view import INK_LUT
 from .latent_scatter import marker_path

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.record import ModelRecord
+from latentlab.core.vae.record import ModelRecord
 
 HISTORY_COLUMNS = (
     "Epoch",

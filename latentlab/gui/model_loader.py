@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from latentlab.core.errors import LatentlabError
 from latentlab.core.explorer import Explorer
-from latentlab.core.record import ModelRecord
+from latentlab.core.vae.record import ModelRecord
 
 TestData = tuple[np.ndarray, np.ndarray]  # (N, 28, 28) uint8 images, (N,) uint8 labels
 TestDataLoader = Callable[[str], TestData]
@@ -28,7 +28,7 @@ TestDataLoader = Callable[[str], TestData]
 
 def load_test_data(dataset: str) -> TestData:
     """The test split of `dataset` from the usual data folders (no download)."""
-    from latentlab.core.datasets import load_test_split
+    from latentlab.core.data.datasets import load_test_split
 
     return load_test_split(dataset)
 
@@ -57,7 +57,7 @@ class _Worker(QObject):
             return  # a newer request is queued behind this one
         try:
             if record is None:
-                from latentlab.core.checkpoint import load_model
+                from latentlab.core.vae.checkpoint import load_model
 
                 record = load_model(path)
             explorer = Explorer(record)

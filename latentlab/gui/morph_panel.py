@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.morph import MAX_STEPS, MIN_STEPS, Morph, MorphEnd, morph, save_morph
-from latentlab.core.numpy_net import NumpyVAE
+from latentlab.core.explore.morph import MAX_STEPS, MIN_STEPS, Morph, MorphEnd, morph, save_morph
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 from .image_view import to_qimage
 

@@ -1,6 +1,6 @@
 """Model > Evaluate…: the model's report card, computed in a worker thread with progress and cancel.
 
-The worker loads the test images and runs `latentlab.core.report.run_report` (torch, imported in
+The worker loads the test images and runs `latentlab.core.vae.report.run_report` (torch, imported in
 the worker, so the app still starts without it); every chunk is a progress report and a cancel
 point. Results come back as one plain `ModelReport`; the dialog shows the test negative ELBO with
 its reconstruction / KL split, the IWAE estimate of the test NLL, the classifier's accuracy and
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.record import ModelRecord
+from latentlab.core.vae.record import ModelRecord
 
 from .training_worker import limit_torch_threads, one_line
 from .workers import Throttle, WorkerThread, join
@@ -47,7 +47,7 @@ JOIN_MS = 15_000
 
 
 def default_test_loader(dataset: str) -> tuple[np.ndarray, np.ndarray]:
-    from latentlab.core.datasets import load_test_split
+    from latentlab.core.data.datasets import load_test_split
 
     return load_test_split(dataset)
 
@@ -97,7 +97,7 @@ class ReportWorker(QObject):
             return
         import torch
 
-        from latentlab.core.report import ModelReport, Progress, run_report
+        from latentlab.core.vae.report import ModelReport, Progress, run_report
 
         limit_torch_threads(torch)
         result = None

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core import datasets
-from latentlab.core.config import (
+from latentlab.core.data import datasets
+from latentlab.core.vae.config import (
     DEFAULT_PRESET,
     LIKELIHOODS,
     OPTIMIZERS,

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
 
-from latentlab.core import datasets
-from latentlab.core.config import Config
+from latentlab.core.data import datasets
 from latentlab.core.errors import DataError
-from latentlab.core.events import BatchProgress, Cancelled, EpochEnd, Failed, Finished, Started
-from latentlab.core.record import ModelRecord
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.events import BatchProgress, Cancelled, EpochEnd, Failed, Finished, Started
+from latentlab.core.vae.record import ModelRecord
 
 from .data_dialog import DataDialog
 from .train_dialog import TrainDialog

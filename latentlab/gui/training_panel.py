@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.config import Config
-from latentlab.core.events import Cancelled, EpochEnd, Failed, Finished, Started
-from latentlab.core.record import ModelRecord
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.events import Cancelled, EpochEnd, Failed, Finished, Started
+from latentlab.core.vae.record import ModelRecord
 
 from .training_worker import BatchReport
 

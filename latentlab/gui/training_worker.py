@@ -2,7 +2,7 @@
 
 Everything the worker sends is plain data (the core's event dataclasses, plus the two small ones
 below), so the GUI thread can keep them; the worker never touches a widget. torch and
-``latentlab.core.training`` are imported inside ``run()``, so importing this module (and starting
+``latentlab.core.vae.training`` are imported inside ``run()``, so importing this module (and starting
 the app) does not import torch.
 """
 
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from latentlab.core import datasets
-from latentlab.core.config import Config
+from latentlab.core.data import datasets
 from latentlab.core.errors import DataError, LatentlabError
-from latentlab.core.events import BatchProgress, Cancelled, Failed
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.events import BatchProgress, Cancelled, Failed
 
 from .workers import Throttle
 
@@ -163,7 +163,7 @@ class TrainingWorker(QObject):
             return
         import torch
 
-        from latentlab.core.training import train
+        from latentlab.core.vae.training import train
 
         niced = lower_thread_priority()  # before torch starts its threads: they inherit it
         limit_torch_threads(torch, spare_core=not niced)

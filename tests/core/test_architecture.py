@@ -21,7 +21,9 @@ def imported_top_level_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(CORE.rglob("*.py")), ids=lambda p: p.relative_to(CORE).as_posix()
+)
 def test_core_modules_never_import_qt(path):
     assert not imported_top_level_modules(path) & QT_MODULES
 
@@ -35,8 +37,8 @@ def _modules_after(statement: str) -> set[str]:
 
 def test_exploring_a_model_needs_neither_torch_nor_qt():
     loaded = _modules_after(
-        "import latentlab.core.checkpoint, latentlab.core.explorer, latentlab.core.bundled, "
-        "latentlab.core.sampling, latentlab.cli"
+        "import latentlab.core.vae.checkpoint, latentlab.core.explorer, latentlab.core.bundled, "
+        "latentlab.core.explore.sampling, latentlab.cli"
     )
     assert "torch" not in loaded
     assert not loaded & QT_MODULES

@@ -14,7 +14,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from latentlab.core.datasets import Dataset
+from latentlab.core.data.datasets import Dataset
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from latentlab.core.bundled import default_model_path, models_dir
-from latentlab.core.checkpoint import load_model
-from latentlab.core.config import DEFAULT_PRESET, get_preset
+from latentlab.core.vae.checkpoint import load_model
+from latentlab.core.vae.config import DEFAULT_PRESET, get_preset
 
 DEFAULT = default_model_path()
 VAE_2D = models_dir() / "mnist-vae-2d.safetensors"

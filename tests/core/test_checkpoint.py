@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import save
 
-from latentlab.core.checkpoint import FORMAT_VERSION, load_model, save_model
 from latentlab.core.errors import ModelFileError
+from latentlab.core.vae.checkpoint import FORMAT_VERSION, load_model, save_model
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from latentlab.cli import main
-from latentlab.core.checkpoint import load_model, save_model
+from latentlab.core.vae.checkpoint import load_model, save_model
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record
 
@@ -229,8 +229,8 @@ def test_ctrl_c_cancels_training_and_saves_nothing(tmp_path, tiny_dataset):
     out = tmp_path / "c.safetensors"
     script = (
         "import os, signal, sys\n"
-        "import latentlab.core.training as t\n"
-        "from latentlab.core.events import EpochEnd\n"
+        "import latentlab.core.vae.training as t\n"
+        "from latentlab.core.vae.events import EpochEnd\n"
         "orig = t.train\n"
         "def train(*a, **k):\n"
         "    for e in orig(*a, **k):\n"
@@ -244,7 +244,7 @@ def test_ctrl_c_cancels_training_and_saves_nothing(tmp_path, tiny_dataset):
     files = {role: [f.filename, f.sha256] for role, f in tiny_dataset.spec.files.items()}
     register = (
         "import json\n"
-        "from latentlab.core import datasets as d\n"
+        "from latentlab.core.data import datasets as d\n"
         f"files = json.loads({json.dumps(files)!r})\n"
         "d.register_dataset(d.DatasetSpec(name='tiny', title='Tiny',\n"
         "    class_names=tuple('0123456789'),\n"

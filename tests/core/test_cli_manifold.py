@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from latentlab.cli import main
-from latentlab.core.checkpoint import save_model
+from latentlab.core.explore.manifold import decode_manifold
 from latentlab.core.explorer import Explorer, dims_axes
-from latentlab.core.manifold import decode_manifold
+from latentlab.core.vae.checkpoint import save_model
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record
 

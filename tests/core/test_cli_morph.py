@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from latentlab.cli import main
-from latentlab.core.checkpoint import save_model
+from latentlab.core.explore.morph import end_at_test_point, morph
 from latentlab.core.imaging import ink_uint8
-from latentlab.core.morph import end_at_test_point, morph
-from latentlab.core.numpy_net import NumpyVAE
+from latentlab.core.vae.checkpoint import save_model
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 from ..factories import TINY_CVAE, random_record
 

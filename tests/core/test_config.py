@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from latentlab.core.config import PRESETS, Config, ConfigError, get_preset
+from latentlab.core.vae.config import PRESETS, Config, ConfigError, get_preset
 
 
 def test_presets_named_in_the_issue_have_the_specified_settings():

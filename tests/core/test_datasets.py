@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentlab.core import datasets
-from latentlab.core.datasets import (
+from latentlab.core.data import datasets
+from latentlab.core.data.datasets import (
     ROLES,
     FileSpec,
     fetch,
@@ -25,8 +25,8 @@ from latentlab.core.datasets import (
     search_dirs,
     verify,
 )
+from latentlab.core.data.idx import read_idx, write_idx
 from latentlab.core.errors import DataError, LatentlabError
-from latentlab.core.idx import read_idx, write_idx
 
 FOUR_FILES = [
     "train-images-idx3-ubyte",
@@ -345,7 +345,7 @@ def test_real_fashion_mnist_from_the_system_folder() -> None:
 
 def test_core_data_modules_import_no_qt_and_do_no_work() -> None:
     code = (
-        "import sys; import latentlab.core.datasets, latentlab.core.download;"
+        "import sys; import latentlab.core.data.datasets, latentlab.core.data.download;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'superqt')];"
         "assert not bad, bad"
     )

@@ -5,8 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from latentlab.core import record as record_module
-from latentlab.core.dimensions import (
+from latentlab.core.explore.dimensions import (
     STRIP_VALUES,
     active,
     decode_strips,
@@ -17,7 +16,8 @@ from latentlab.core.dimensions import (
     strip_latents,
 )
 from latentlab.core.explorer import pca_axes
-from latentlab.core.numpy_net import NumpyVAE
+from latentlab.core.vae import record as record_module
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 from ..factories import TINY_CVAE, random_record
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentlab.core import datasets
-from latentlab.core.datasets import fetch, load_dataset
-from latentlab.core.download import (
+from latentlab.core.data import datasets
+from latentlab.core.data.datasets import fetch, load_dataset
+from latentlab.core.data.download import (
     DownloadCancelled,
     DownloadError,
     DownloadOptions,

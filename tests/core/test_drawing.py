@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from latentlab.core.drawing import ellipse, projected_covariance, read_image
+from latentlab.core.explore.drawing import ellipse, projected_covariance, read_image
 from latentlab.core.explorer import Axes, dims_axes, pca_axes
-from latentlab.core.numpy_net import NumpyVAE
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record
 

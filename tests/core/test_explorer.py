@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from latentlab.core.explorer import SLIDER_RANGE, Explorer, dims_axes
-from latentlab.core.numpy_net import NumpyVAE
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record
 

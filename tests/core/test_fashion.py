@@ -11,9 +11,9 @@ from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
 from latentlab.core.bundled import models_dir
-from latentlab.core.checkpoint import METADATA_KEY, load_model, save_model
-from latentlab.core.datasets import FASHION_MNIST, default_class_names, verify
-from latentlab.core.record import ModelRecord
+from latentlab.core.data.datasets import FASHION_MNIST, default_class_names, verify
+from latentlab.core.vae.checkpoint import METADATA_KEY, load_model, save_model
+from latentlab.core.vae.record import ModelRecord
 
 from ..factories import TINY_CVAE, random_record
 

@@ -23,8 +23,9 @@ import numpy as np
 import pytest
 
 from latentlab.cli import main
-from latentlab.core import checkpoint, datasets
-from latentlab.core.checkpoint import load_model, save_model
+from latentlab.core.data import datasets
+from latentlab.core.vae import checkpoint
+from latentlab.core.vae.checkpoint import load_model, save_model
 
 from ..factories import random_record, tiny_images
 from ..hostile import CASES, PWNED, Hostile, Payload, build
@@ -358,7 +359,7 @@ def test_train_out_of_disk_on_save_says_so_in_one_line(
 
 KILL_SCRIPT = """
 import os, sys, time
-from latentlab.core import checkpoint
+from latentlab.core.vae import checkpoint
 from tests.factories import random_record
 
 path, where = sys.argv[1], sys.argv[2]
@@ -420,7 +421,7 @@ def test_a_save_killed_mid_way_leaves_the_previous_file(tmp_path: Path, where: s
 
 DOWNLOAD_SCRIPT = """
 import sys
-from latentlab.core.download import download_file
+from latentlab.core.data.download import download_file
 url, dest, sha, half = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 said = []
 

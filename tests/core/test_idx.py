@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from latentlab.core.data.idx import content_sha256, read_bytes, read_idx, read_images, read_labels
+from latentlab.core.data.idx import write_idx as write_idx_file
 from latentlab.core.errors import DataError
-from latentlab.core.idx import content_sha256, read_bytes, read_idx, read_images, read_labels
-from latentlab.core.idx import write_idx as write_idx_file
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentlab.core.checkpoint import save_model
-from latentlab.core.config import Config
-from latentlab.core.layout import parameter_shapes
-from latentlab.core.record import ModelRecord
+from latentlab.core.vae.checkpoint import save_model
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.layout import parameter_shapes
+from latentlab.core.vae.record import ModelRecord
 
 REPO = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPO / "benchmarks"
@@ -69,7 +69,7 @@ def test_judge_reads_real_mnist_test_digits(judge: Judge) -> None:
     folder = mnist_dir()
     if not folder.is_dir():
         pytest.skip(f"MNIST not found at {folder} (set LATENTLAB_TEST_MNIST_DIR to its folder)")
-    from latentlab.core.datasets import load_test_split
+    from latentlab.core.data.datasets import load_test_split
 
     images, labels = load_test_split("mnist", folder)
     predicted = judge.predict(images[:1000].astype(np.float32) / 255.0)
@@ -110,7 +110,7 @@ def test_generation_accuracy_keys_ranges_and_determinism(tmp_path: Path, judge: 
 
 
 def test_generation_uses_the_same_styles_for_every_class(tmp_path: Path) -> None:
-    from latentlab.core.checkpoint import load_model
+    from latentlab.core.vae.checkpoint import load_model
 
     record = load_model(random_model(tmp_path / "tiny.safetensors"))
     images = generation_quality.generate(record, samples_per_class=4, seed=0)

@@ -7,7 +7,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from latentlab.core import manifold as mf
+from latentlab.core.explore import manifold as mf
 from latentlab.core.explorer import Explorer, dims_axes
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from latentlab.core.config import Config
-from latentlab.core.model import (
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.model import (
     VAE,
     VARIANCE_FLOOR,
     Forward,
@@ -15,7 +15,7 @@ from latentlab.core.model import (
     loss_parts,
     reconstruction_nll,
 )
-from latentlab.core.numpy_net import NumpyVAE
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 from ..factories import TINY_CVAE, TINY_VAE
 

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from latentlab.cli import info_dict, main
-from latentlab.core.checkpoint import load_model, save_model
-from latentlab.core.config import Config
 from latentlab.core.errors import ModelFileError
 from latentlab.core.explorer import Explorer
+from latentlab.core.vae.checkpoint import load_model, save_model
+from latentlab.core.vae.config import Config
 
 from ..factories import random_record
 

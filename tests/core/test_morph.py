@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from latentlab.core import morph as m
+from latentlab.core.explore import morph as m
 from latentlab.core.imaging import ink_uint8
-from latentlab.core.numpy_net import NumpyVAE
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentlab.core.neighbours import nearest
+from latentlab.core.explore.neighbours import nearest
 
 
 def brute_force(mu, z, k, only=None):

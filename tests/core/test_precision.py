@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from latentlab.core import precision
 from latentlab.core.errors import TrainingError
-from latentlab.core.events import EpochEnd, Finished, Started
-from latentlab.core.precision import cpu_flags, native_bf16, resolve_precision
-from latentlab.core.training import train
+from latentlab.core.vae import precision
+from latentlab.core.vae.events import EpochEnd, Finished, Started
+from latentlab.core.vae.precision import cpu_flags, native_bf16, resolve_precision
+from latentlab.core.vae.training import train
 
 from ..factories import TINY_CVAE, tiny_dataset
 

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from latentlab.core.preprocess import (
+from latentlab.core.data.preprocess import (
     BOX,
     SIDE,
     area_weights,

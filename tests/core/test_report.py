@@ -5,8 +5,8 @@ import threading
 import numpy as np
 import pytest
 
-from latentlab.core.report import ModelReport, Progress, evaluate_report, run_report
-from latentlab.core.training import evaluate_record, train
+from latentlab.core.vae.report import ModelReport, Progress, evaluate_report, run_report
+from latentlab.core.vae.training import evaluate_record, train
 
 from ..factories import TINY_CVAE, TINY_VAE, tiny_dataset
 

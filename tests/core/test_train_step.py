@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from latentlab.core.config import Config
-from latentlab.core.model import VAE, loss_parts
-from latentlab.core.train_step import TrainStep
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.model import VAE, loss_parts
+from latentlab.core.vae.train_step import TrainStep
 
 BASE = Config(
     encoder_hidden=(24, 16),

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from latentlab.core.events import (
+from latentlab.core.vae.events import (
     BatchProgress,
     Cancelled,
     EpochEnd,
@@ -14,7 +14,7 @@ from latentlab.core.events import (
     Finished,
     Started,
 )
-from latentlab.core.training import evaluate_record, resolve_device, train
+from latentlab.core.vae.training import evaluate_record, resolve_device, train
 
 from ..factories import TINY_CVAE, TINY_VAE, tiny_dataset
 
@@ -135,8 +135,8 @@ def test_auto_device_falls_back_to_cpu_without_a_gpu():
 
 
 def test_cosine_schedule_decays_the_rate_to_zero_by_the_last_batch(data):
-    from latentlab.core.model import VAE
-    from latentlab.core.training import make_optimizer, make_scheduler
+    from latentlab.core.vae.model import VAE
+    from latentlab.core.vae.training import make_optimizer, make_scheduler
 
     config = TINY_CVAE.replace(lr_schedule="cosine", learning_rate=1e-2)
     optimizer = make_optimizer(VAE(config), config)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
-from latentlab.core.checkpoint import save_model
-from latentlab.core.config import Config
-from latentlab.core.layout import parameter_shapes
-from latentlab.core.record import ModelRecord, TestEncoding
+from latentlab.core.vae.checkpoint import save_model
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.layout import parameter_shapes
+from latentlab.core.vae.record import ModelRecord, TestEncoding
 
 
 @pytest.fixture(autouse=True)

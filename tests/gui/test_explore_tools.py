@@ -15,12 +15,12 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from latentlab.core.checkpoint import load_model
 from latentlab.core.errors import LatentlabError
+from latentlab.core.explore.manifold import decode_manifold
+from latentlab.core.explore.morph import morph
+from latentlab.core.explore.neighbours import nearest
 from latentlab.core.explorer import Explorer
-from latentlab.core.manifold import decode_manifold
-from latentlab.core.morph import morph
-from latentlab.core.neighbours import nearest
+from latentlab.core.vae.checkpoint import load_model
 from latentlab.gui.main_window import MainWindow
 
 LOAD_MS = 10_000

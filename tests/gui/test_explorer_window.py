@@ -18,8 +18,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from latentlab.core.checkpoint import load_model
 from latentlab.core.explorer import Explorer
+from latentlab.core.vae.checkpoint import load_model
 from latentlab.gui import main_window as main_window_module
 from latentlab.gui import settings
 from latentlab.gui.image_view import to_ink_uint8

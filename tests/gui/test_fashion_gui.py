@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from latentlab.core.checkpoint import save_model
-from latentlab.core.datasets import FASHION_MNIST
+from latentlab.core.data.datasets import FASHION_MNIST
 from latentlab.core.explorer import Explorer
+from latentlab.core.vae.checkpoint import save_model
 from latentlab.gui.main_window import MainWindow
 
 from .conftest import SMALL_CVAE, make_record

@@ -13,13 +13,13 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from latentlab.core import datasets
-from latentlab.core.checkpoint import load_model, save_model
-from latentlab.core.dimensions import decode_strips, dims_basis, pca_basis
-from latentlab.core.drawing import ellipse, read_image
+from latentlab.core.data import datasets
+from latentlab.core.data.preprocess import mnist_like
+from latentlab.core.explore.dimensions import decode_strips, dims_basis, pca_basis
+from latentlab.core.explore.drawing import ellipse, read_image
 from latentlab.core.explorer import SLIDER_RANGE, Explorer
-from latentlab.core.preprocess import mnist_like
-from latentlab.core.report import evaluate_report
+from latentlab.core.vae.checkpoint import load_model, save_model
+from latentlab.core.vae.report import evaluate_report
 from latentlab.gui.latent_sliders import strip_image
 from latentlab.gui.main_window import MainWindow
 from latentlab.gui.report_dialog import ReportDialog

@@ -22,9 +22,9 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from latentlab.core import checkpoint
-from latentlab.core.checkpoint import load_model, save_model
-from latentlab.core.config import Config
+from latentlab.core.vae import checkpoint
+from latentlab.core.vae.checkpoint import load_model, save_model
+from latentlab.core.vae.config import Config
 from latentlab.gui import main_window as main_window_module
 from latentlab.gui.data_dialog import DataDialog
 from latentlab.gui.main_window import MainWindow
@@ -444,8 +444,8 @@ QUIT_SCRIPT = textwrap.dedent(
     import json, sys
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from latentlab.core import datasets as d
-    from latentlab.core.config import Config
+    from latentlab.core.data import datasets as d
+    from latentlab.core.vae.config import Config
     from latentlab.gui import app as app_module, main_window
 
     files = json.loads(sys.argv[2])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from latentlab.core.config import PRESETS, Config
+from latentlab.core.vae.config import PRESETS, Config
 from latentlab.gui import data_dialog
 from latentlab.gui.data_dialog import DataDialog
 from latentlab.gui.training_controller import TrainingController
@@ -289,7 +289,7 @@ class FedPanel:
     """A training panel shown on its own and fed synthetic events, 10 batches an epoch."""
 
     def __init__(self, qtbot, epochs: int) -> None:
-        from latentlab.core.events import Started
+        from latentlab.core.vae.events import Started
         from latentlab.gui.training_panel import TrainingPanel
 
         self.epochs = epochs
@@ -301,14 +301,14 @@ class FedPanel:
         self.panel.show_started(started)
 
     def batch(self, epoch: int, b: int, loss: float) -> None:
-        from latentlab.core.events import BatchProgress
+        from latentlab.core.vae.events import BatchProgress
         from latentlab.gui.training_worker import BatchReport
 
         progress = BatchProgress(epoch, self.epochs, b, 10, loss, 1.0)
         self.panel.show_batch(BatchReport(progress, loss))
 
     def epoch_end(self, epoch: int, loss: float) -> None:
-        from latentlab.core.events import EpochEnd, LossSummary
+        from latentlab.core.vae.events import EpochEnd, LossSummary
 
         summary = LossSummary(total=loss, recon=loss - 10, kl=10.0, classifier=0.2)
         samples = np.zeros((10, 28, 28), np.float32)

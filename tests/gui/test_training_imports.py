@@ -23,7 +23,7 @@ def test_training_gui_modules_do_not_import_torch():
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in MODULES)
-        + "heavy = sorted(m for m in ('torch', 'latentlab.core.training') if m in sys.modules)\n"
+        + "heavy = sorted(m for m in ('torch', 'latentlab.core.vae.training') if m in sys.modules)\n"
         + "print('imported:', heavy)\n"
         + "sys.exit(1 if heavy else 0)\n"
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import Config
-from .layout import layer_names, mlp_dims
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.layout import layer_names, mlp_dims
 
 VARIANCE_FLOOR = 1e-5
 
@@ -32,7 +32,7 @@ _ACTIVATIONS = {
 
 
 class NumpyMLP:
-    """Forward pass of `latentlab.core.model.MLP` with weights stored (in, out), C-contiguous."""
+    """Forward pass of `latentlab.core.vae.model.MLP` with weights stored (in, out), C-contiguous."""
 
     def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], activation: str) -> None:
         self.layers = [

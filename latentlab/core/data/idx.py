@@ -15,7 +15,7 @@ from math import prod
 
 import numpy as np
 
-from .errors import DataError
+from latentlab.core.errors import DataError
 
 __all__ = [
     "content_sha256",

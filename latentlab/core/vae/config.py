@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .errors import LatentlabError
+from latentlab.core.errors import LatentlabError
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu")
 LIKELIHOODS = ("gaussian", "bernoulli")
@@ -53,7 +53,7 @@ class Config:
     batch_size: int = 100
     epochs: int = 20
     seed: int = 0  # seeds weights, shuffling and sampling: same seed, same model (on the CPU)
-    dataset: str = "mnist"  # dataset name, see latentlab.core.datasets
+    dataset: str = "mnist"  # dataset name, see latentlab.core.data.datasets
 
     def __post_init__(self) -> None:
         _validate(self)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config
+from latentlab.core.vae.config import Config
 
 
 @dataclass
@@ -50,10 +50,12 @@ class ModelRecord:
     metrics: dict[str, Any] = field(default_factory=dict)  # test metrics of the final weights
     test_encoding: TestEncoding | None = None
     created: str = field(default_factory=utc_now)
-    format_version: int = 1  # of the file it was read from (latentlab.core.checkpoint)
+    format_version: int = 1  # of the file it was read from (latentlab.core.vae.checkpoint)
 
     def __post_init__(self) -> None:
         if not self.class_names:
-            from .datasets import default_class_names  # lazy: keeps the import graph small
+            from latentlab.core.data.datasets import (
+                default_class_names,  # lazy: keeps the import graph small
+            )
 
             self.class_names = default_class_names(self.config.dataset, self.config.num_classes)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .imaging import save_gif, save_png, tile, upscale
-from .numpy_net import NumpyVAE
-from .record import ModelRecord
+from latentlab.core.imaging import save_gif, save_png, tile, upscale
+from latentlab.core.vae.numpy_net import NumpyVAE
+from latentlab.core.vae.record import ModelRecord
 
 KINDS = ("linear", "slerp")
 MIN_STEPS, MAX_STEPS = 2, 200

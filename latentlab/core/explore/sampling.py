@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import write_atomic
-from .numpy_net import NumpyVAE
-from .record import ModelRecord
+from latentlab.core.vae.checkpoint import write_atomic
+from latentlab.core.vae.numpy_net import NumpyVAE
+from latentlab.core.vae.record import ModelRecord
 
 COLUMNS_PLAIN = 10  # a plain model has no classes: 10 free samples per row
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from .config import Config
+from latentlab.core.vae.config import Config
 
 
 def mlp_dims(config: Config) -> dict[str, list[int]]:

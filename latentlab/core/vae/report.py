@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .errors import LatentlabError
-from .model import VAE, kl_to_standard_normal, reconstruction_nll
-from .record import ModelRecord
-from .training import model_from_record
+from latentlab.core.errors import LatentlabError
+from latentlab.core.vae.model import VAE, kl_to_standard_normal, reconstruction_nll
+from latentlab.core.vae.record import ModelRecord
+from latentlab.core.vae.training import model_from_record
 
 if TYPE_CHECKING:
-    from .datasets import Dataset
+    from latentlab.core.data.datasets import Dataset
 
 LOG_2PI = math.log(2 * math.pi)
 SAMPLES_PER_CHUNK = 20_000  # decoded images per forward pass (images x k)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .explorer import Axes
-from .numpy_net import NumpyVAE
+from latentlab.core.explorer import Axes
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 
 @dataclass(frozen=True)

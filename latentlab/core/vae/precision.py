@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from .config import PRECISIONS
-from .errors import TrainingError
+from latentlab.core.errors import TrainingError
+from latentlab.core.vae.config import PRECISIONS
 
 NATIVE_BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})  # as /proc/cpuinfo names them
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .record import ModelRecord
+from latentlab.core.vae.record import ModelRecord
 
 
 @dataclass(frozen=True)

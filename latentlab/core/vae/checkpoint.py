@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, ConfigError
-from .errors import ModelFileError
-from .layout import parameter_shapes
-from .record import ModelRecord, TestEncoding
+from latentlab.core.errors import ModelFileError
+from latentlab.core.vae.config import Config, ConfigError
+from latentlab.core.vae.layout import parameter_shapes
+from latentlab.core.vae.record import ModelRecord, TestEncoding
 
 FORMAT_VERSION = 1
 METADATA_KEY = "latentlab"
@@ -97,7 +97,7 @@ def load_model(path: str | os.PathLike[str]) -> ModelRecord:
     if "class_names" in meta:
         class_names = meta["class_names"]
     else:  # an older file: the dataset's own names
-        from .datasets import default_class_names
+        from latentlab.core.data.datasets import default_class_names
 
         class_names = list(default_class_names(config.dataset, config.num_classes))
     if (

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .config import Config
-from .events import (
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.events import (
     BatchProgress,
     Cancelled,
     EpochEnd,
@@ -29,13 +29,13 @@ from .events import (
     Started,
     TrainEvent,
 )
-from .model import VAE, loss_parts
-from .precision import precision_name, resolve_precision
-from .record import ModelRecord, TestEncoding
-from .train_step import TrainStep
+from latentlab.core.vae.model import VAE, loss_parts
+from latentlab.core.vae.precision import precision_name, resolve_precision
+from latentlab.core.vae.record import ModelRecord, TestEncoding
+from latentlab.core.vae.train_step import TrainStep
 
 if TYPE_CHECKING:
-    from .datasets import Dataset
+    from latentlab.core.data.datasets import Dataset
 
 EVAL_CHUNK = 2000  # test images per forward pass when evaluating
 
@@ -51,7 +51,7 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        from .errors import TrainingError
+        from latentlab.core.errors import TrainingError
 
         raise TrainingError("device 'cuda' was asked for, but no CUDA GPU is available")
     return device

@@ -16,9 +16,9 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .explorer import Axes
-from .imaging import save_png, tile
-from .numpy_net import NumpyVAE
+from latentlab.core.explorer import Axes
+from latentlab.core.imaging import save_png, tile
+from latentlab.core.vae.numpy_net import NumpyVAE
 
 SPACINGS = ("even", "gaussian")
 MIN_SIZE, MAX_SIZE = 2, 40

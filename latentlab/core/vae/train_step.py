@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .config import Config
-from .model import (
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.model import (
     MLP,
     VAE,
     VARIANCE_FLOOR,

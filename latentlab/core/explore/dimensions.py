@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .numpy_net import NumpyVAE
-from .record import TestEncoding
+from latentlab.core.vae.numpy_net import NumpyVAE
+from latentlab.core.vae.record import TestEncoding
 
 ACTIVE_KL = 0.01  # nats: a direction with less average KL than this is called collapsed
 STRIP_VALUES = np.linspace(-3.0, 3.0, 7).astype(np.float32)  # where each strip decodes

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from platformdirs import user_cache_dir
 
-from .download import (
+from latentlab.core.data.download import (
     Cancel,
     DownloadCancelled,
     DownloadError,
@@ -32,8 +32,8 @@ from .download import (
     is_cancelled,
     unwritable_error,
 )
-from .errors import DataError
-from .idx import read_bytes, read_images, read_labels
+from latentlab.core.data.idx import read_bytes, read_images, read_labels
+from latentlab.core.errors import DataError
 
 __all__ = [
     "DATASETS",

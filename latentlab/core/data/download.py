@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import DataError
-from .idx import content_sha256
+from latentlab.core.data.idx import content_sha256
+from latentlab.core.errors import DataError
 
 __all__ = [
     "Cancel",

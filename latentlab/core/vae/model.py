@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import Config
-from .layout import mlp_dims
+from latentlab.core.vae.config import Config
+from latentlab.core.vae.layout import mlp_dims
 
 VARIANCE_FLOOR = 1e-5  # q(z|x) variance = floor + exp(encoder output): never exactly zero
 
