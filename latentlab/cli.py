@@ -329,12 +329,21 @@ def cmd_info(args: argparse.Namespace) -> int:
 def _check_opens_in_app(record: Any, path: str) -> None:
     """`info` accepts exactly the files the app opens, so build the explorer state as it does."""
     from .core.errors import ModelFileError
-    from .core.explorer import Explorer
 
     try:
-        Explorer(record)
+        _explorer_state(record)
     except ValueError as exc:
         raise ModelFileError(f"{path}: {exc}") from None  # the app's words for the same file
+
+
+def _explorer_state(record: Any) -> Any:
+    """The explorer state on `record`, built exactly as the app builds it."""
+    from .core.explore.state import ExplorerState
+    from .core.vae.latent_model import vae_document
+
+    state = ExplorerState()
+    state.open(vae_document(record))
+    return state
 
 
 def info_dict(record: Any, path: str) -> dict[str, Any]:
@@ -413,6 +422,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     from .core.explore.sampling import sample_grid, save_grid_png
     from .core.vae.checkpoint import load_model
+    from .core.vae.latent_model import VaeModel
 
     if args.rows < 1:
         raise LatentlabError("--rows must be at least 1")
@@ -420,11 +430,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".png", ".npy"):
         raise LatentlabError(f"{out}: --out must end in .png or .npy")
     record = load_model(args.file)
-    grid = sample_grid(record, rows=args.rows, seed=args.seed)
+    grid = sample_grid(VaeModel(record), rows=args.rows, seed=args.seed)
     if out.suffix.lower() == ".npy":
         import io
 
-        from .core.vae.checkpoint import write_atomic
+        from .core.atomic import write_atomic
 
         buffer = io.BytesIO()
         np.save(buffer, grid)
@@ -466,7 +476,6 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_manifold(args: argparse.Namespace) -> int:
     from .core.explore.manifold import decode_manifold, save_manifold_png
-    from .core.explorer import Explorer, dims_axes
     from .core.vae.checkpoint import load_model
 
     out = Path(args.out)
@@ -474,24 +483,22 @@ def cmd_manifold(args: argparse.Namespace) -> int:
         raise LatentlabError(f"{out}: --out must end in .png")
     record = load_model(args.file)
     try:
-        explorer = Explorer(record)
+        state = _explorer_state(record)
         if args.dims:
             i, j = args.dims
-            if i == j or not (1 <= i <= explorer.latent_dim and 1 <= j <= explorer.latent_dim):
-                raise ValueError(
-                    f"--dims needs two different dimensions in 1..{explorer.latent_dim}"
-                )
-            explorer.set_axes(dims_axes(explorer.latent_dim, i - 1, j - 1))
+            if i == j or not (1 <= i <= state.latent_dim and 1 <= j <= state.latent_dim):
+                raise ValueError(f"--dims needs two different dimensions in 1..{state.latent_dim}")
+            state.set_projection("dims", i - 1, j - 1)
         if args.digit is not None:
-            if not explorer.conditional:
+            if not state.conditional:
                 raise ValueError("--class needs a conditional model")
-            explorer.set_digit(args.digit)
+            state.set_class(args.digit)
         spacing = "gaussian" if args.gaussian else "even"
         grid = decode_manifold(
-            explorer.net,
-            explorer.axes,
-            explorer.z,
-            explorer.class_input(),
+            state.model,
+            state.projection,
+            state.z,
+            state.condition(),
             size=args.size,
             half_range=args.half_range,
             spacing=spacing,
@@ -499,24 +506,25 @@ def cmd_manifold(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise LatentlabError(str(exc)) from exc
     save_manifold_png(grid, out)
-    x, y = explorer.axes.labels
+    x, y = state.projection.titles
     print(f"wrote {out}: {args.size} x {args.size} digits over {x} and {y}, {spacing} spacing")
     return 0
 
 
 def cmd_morph(args: argparse.Namespace) -> int:
-    from .core.explore.morph import end_at_test_point, morph, save_morph
+    from .core.explore.morph import end_at_point, morph, save_morph
     from .core.vae.checkpoint import load_model
-    from .core.vae.numpy_net import NumpyVAE
+    from .core.vae.latent_model import VaeModel
 
     out = Path(args.out)
     if out.suffix.lower() not in (".gif", ".png"):
         raise LatentlabError(f"{out}: --out must end in .gif or .png")
     record = load_model(args.file)
     try:
-        a, b = end_at_test_point(record, args.start), end_at_test_point(record, args.end)
+        model, points = VaeModel(record), record.test_encoding
+        a, b = end_at_point(model, points, args.start), end_at_point(model, points, args.end)
         kind = "slerp" if args.slerp else "linear"
-        result = morph(NumpyVAE(record.config, record.weights), a, b, args.steps, kind)
+        result = morph(model, a, b, args.steps, kind)
     except (ValueError, IndexError) as exc:
         raise LatentlabError(str(exc)) from exc
     save_morph(result.frames, out, frame_ms=args.frame_ms)

@@ -1,16 +1,17 @@
-"""Ten exclusive buttons that choose the class fed to a conditional decoder.
+"""Exclusive buttons, one per class, that choose the class fed to a conditional decoder.
 
-Digits sit in one row; word class names (Fashion-MNIST's "T-shirt/top", "Ankle boot") get two
-rows of five so they fit whole, shortened only past LONG_NAME characters (the tooltip always
+Bound to the explorer state: a click sets the state's class, and the buttons show the state's
+class whoever changed it (a scatter click, a key). Short names (digits) sit in one row; word class names (Fashion-MNIST's "T-shirt/top", "Ankle boot") get two
+rows so they fit whole, shortened only past LONG_NAME characters (the tooltip always
 has the full name). A plain VAE has no class input, so the buttons are disabled and a line says
 why, instead of offering a control that would do nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -22,11 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-NUM_BUTTONS = 10
+from latentlab.core.explore.state import ExplorerState
+
 PLAIN_REASON = "Plain VAE: no class input"
 LONG_NAME = 12  # names longer than this are shortened on the buttons
 WORD_NAME = 2  # names longer than this get two rows of five buttons
-ROW_LENGTH_TWO_ROWS = 5
+MAX_PER_ROW = 10  # short names: one row of up to ten buttons
 
 
 def short_name(name: str, limit: int = 7) -> str:
@@ -41,109 +43,95 @@ def button_text(name: str) -> str:
 
 
 class ClassSelector(QWidget):
-    """Buttons 0-9; emits `digit_selected` when the user picks one."""
+    """One button per class of the state's model; the chosen one is the state's class."""
 
-    digit_selected = Signal(int)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ExplorerState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
         self._grid = QGridLayout()
         self._grid.setSpacing(3)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._rows = 0
-        for digit in range(NUM_BUTTONS):
-            button = QPushButton(str(digit))
-            button.setCheckable(True)
-            button.setObjectName("classButton")  # style.qss marks the chosen one
-            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            button.setMinimumWidth(26)
-            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            button.setToolTip(f"Digit {digit} (key {digit})")
-            self._group.addButton(button, digit)
-        self._arrange(1)
         self._group.idClicked.connect(self._on_clicked)
         self._reason = QLabel()
         self._reason.setObjectName("selectorReason")
         self._reason.setWordWrap(True)
         self._reason.setVisible(False)
-        title = QLabel("Class (keys 0-9)")
-        title.setObjectName("sectionTitle")
+        self._title = QLabel("Class")
+        self._title.setObjectName("sectionTitle")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
+        layout.addWidget(self._title)
         layout.addLayout(self._grid)
         layout.addWidget(self._reason)
-        self._group.button(0).setChecked(True)
+        state.events.model.connect(self._on_model)
+        state.events.class_index.connect(self._show_class)
 
     # --- public --------------------------------------------------------------------------
-    def set_classes(self, names: Sequence[str], conditional: bool) -> None:
-        """Label the buttons for a model; disable them (with the reason shown) for a plain VAE."""
-        words = any(len(name) > WORD_NAME for name in names)
-        self._arrange(2 if words else 1)
-        for digit, button in enumerate(self.buttons()):
-            if digit < len(names):
-                name = names[digit]
-                button.setText(button_text(name) if name != str(digit) else name)
-                tip = (
-                    f"{name} (key {digit})"
-                    if name != str(digit)
-                    else f"Digit {digit} (key {digit})"
-                )
-                button.setToolTip(tip)
-                button.setVisible(True)
-            else:
-                button.setVisible(False)
-        for button in self.buttons():
-            button.setEnabled(conditional)
-        self._reason.setText("" if conditional else PLAIN_REASON)
-        self._reason.setVisible(not conditional)
-        self._group.setExclusive(conditional)
-        if not conditional:
-            checked = self._group.checkedButton()
-            if checked is not None:
-                checked.setChecked(False)
-
-    def set_digit(self, digit: int) -> None:
-        """Show `digit` as chosen without emitting `digit_selected`."""
-        button = self._group.button(digit)
-        if button is not None and button.isEnabled():
-            self._group.setExclusive(True)
-            button.setChecked(True)
-
     def rows(self) -> int:
         """How many rows the buttons are laid out in (1 for digits, 2 for word names)."""
         return self._rows
-
-    def _arrange(self, rows: int) -> None:
-        if rows == self._rows:
-            return
-        per_row = NUM_BUTTONS if rows == 1 else ROW_LENGTH_TWO_ROWS
-        for digit, button in enumerate(self.buttons()):
-            self._grid.removeWidget(button)
-            self._grid.addWidget(button, digit // per_row, digit % per_row)
-        for column in range(NUM_BUTTONS):  # equal widths, whatever each button's text
-            self._grid.setColumnStretch(column, 1 if column < per_row else 0)
-        self._rows = rows
 
     def digit(self) -> int | None:
         checked = self._group.checkedId()
         return None if checked < 0 else checked
 
     def buttons(self) -> list[QAbstractButton]:
-        return [self._group.button(d) for d in range(NUM_BUTTONS)]
+        return list(self._group.buttons())
 
     def reason(self) -> str:
         """Why the buttons are disabled ("" when they are not)."""
         return self._reason.text()
 
-    def select(self, digit: int) -> None:
-        """Act as if the user clicked button `digit` (for key shortcuts)."""
-        button = self._group.button(digit)
+    def select(self, index: int) -> None:
+        """Act as if the user clicked button `index` (for key shortcuts)."""
+        button = self._group.button(index)
         if button is not None and button.isEnabled() and not button.isHidden():
             button.click()
 
+    # --- state events --------------------------------------------------------------------
+    def _on_model(self) -> None:
+        names = self.state.class_names
+        conditional = self.state.conditional
+        for button in self.buttons():
+            self._group.removeButton(button)
+            self._grid.removeWidget(button)
+            button.deleteLater()
+        for index, name in enumerate(names):
+            button = QPushButton(button_text(name) if name != str(index) else name)
+            button.setCheckable(True)
+            button.setObjectName("classButton")  # style.qss marks the chosen one
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.setMinimumWidth(26)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            key = f" (key {index})" if index < 10 else ""
+            button.setToolTip(f"{name}{key}" if name != str(index) else f"Digit {index}{key}")
+            button.setEnabled(conditional)
+            self._group.addButton(button, index)
+        words = any(len(name) > WORD_NAME for name in names)
+        self._arrange(len(names), 2 if words and len(names) > 1 else 1)
+        self._title.setText("Class (keys 0-9)" if conditional and names else "Class")
+        reason = "" if conditional else PLAIN_REASON
+        self._reason.setText(reason)
+        self._reason.setVisible(bool(reason))
+        if conditional:
+            self._show_class(self.state.class_index)
+
+    def _show_class(self, index: int) -> None:
+        button = self._group.button(index)
+        if button is not None:
+            button.setChecked(True)
+
+    def _arrange(self, count: int, rows: int) -> None:
+        per_row = max(1, math.ceil(count / rows)) if rows > 1 else max(1, min(count, MAX_PER_ROW))
+        for index, button in enumerate(self.buttons()):
+            self._grid.addWidget(button, index // per_row, index % per_row)
+        for column in range(max(per_row, self._grid.columnCount())):
+            self._grid.setColumnStretch(column, 1 if column < per_row else 0)
+        self._rows = math.ceil(count / per_row) if count else 0
+
     @Slot(int)
-    def _on_clicked(self, digit: int) -> None:
-        self.digit_selected.emit(digit)
+    def _on_clicked(self, index: int) -> None:
+        self.state.set_class(index)

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 
 from latentlab.core.data.preprocess import mnist_like
 from latentlab.core.explore.drawing import Reading, ellipse, read_image
-from latentlab.core.explorer import Axes, Explorer
+from latentlab.core.explore.projection import LinearBasis
+from latentlab.core.explore.state import ExplorerState
 
 from .image_view import DigitView
 
@@ -200,7 +201,7 @@ class DrawingOverlay:
             self.label,
         )
 
-    def show(self, reading: Reading | None, axes: Axes | None) -> None:
+    def show(self, reading: Reading | None, axes: LinearBasis | None) -> None:
         """Place the overlay for `reading` on `axes`, or hide it (None)."""
         visible = reading is not None and axes is not None
         for item in self.items():
@@ -230,7 +231,7 @@ class DrawPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._explorer: Explorer | None = None
+        self._explorer: ExplorerState | None = None
         self.reading: Reading | None = None
         self.readings = 0  # how many times the drawing was read (tests)
 
@@ -300,7 +301,7 @@ class DrawPanel(QWidget):
         self._show_nothing()
 
     # --- public --------------------------------------------------------------------------
-    def set_explorer(self, explorer: Explorer | None) -> None:
+    def set_explorer(self, explorer: ExplorerState | None) -> None:
         """Read drawings with this model from now on (the drawing itself is kept)."""
         self._explorer = explorer
         self.update_reading()
@@ -321,7 +322,7 @@ class DrawPanel(QWidget):
             self._show_nothing()
             self.reading_changed.emit(None)
             return
-        self.reading = read_image(explorer.net, image)
+        self.reading = read_image(explorer.model, image)
         self.readings += 1
         self._show(self.reading, explorer)
         self.reading_changed.emit(self.reading)
@@ -336,7 +337,7 @@ class DrawPanel(QWidget):
         self.spot_label.setText("")
         self.edit_button.setEnabled(False)
 
-    def _show(self, reading: Reading, explorer: Explorer) -> None:
+    def _show(self, reading: Reading, explorer: ExplorerState) -> None:
         self.input_view.set_image(reading.image, "28x28, centred by mass")
         self.recon_view.set_image(reading.reconstruction, "decoded from the latent mean")
         if reading.predicted is None:

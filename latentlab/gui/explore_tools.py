@@ -1,42 +1,39 @@
-"""Morph, manifold grid and nearest test images: three docks wired to the explorer window.
+"""Morph, manifold grid and nearest test images: three docks bound to the explorer state.
 
-The window owns the explorer state; this module only listens (`model_loaded`, `view_changed`,
-`test_data_changed`) and answers through the window's own paths: a neighbour click is a scatter
-click (`scatter.point_clicked`), a grid click is a marker drag (`scatter.marker_moved`). Work for
-a hidden dock is skipped, and bursts of changes (a slider drag) are folded into one update by a
+The docks listen to the state's events (`model`, `changed`) and the test images, and act on the
+state: a neighbour click selects that point, a grid click moves the point there. Work for a
+hidden dock is skipped, and bursts of changes (a slider drag) are folded into one update by a
 short single-shot timer, so dragging stays as fluid as without the docks.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from latentlab.core.explore.morph import MorphEnd
 from latentlab.core.explore.neighbours import nearest
-from latentlab.core.explorer import Explorer
+from latentlab.core.explore.state import ExplorerState
 
 from .manifold_view import GridState, ManifoldView
 from .morph_panel import MorphPanel
 from .neighbours_panel import Neighbour, NeighboursPanel
+from .shell import Shell
 
 UPDATE_DELAY_MS = 15  # fold a drag's many changes into one update of the docks
 PATH_COLOUR = "#d62728"
 
 
 class ExploreTools(QObject):
-    """Builds the three docks and their menu actions on `window` and keeps them up to date."""
+    """Builds the three docks and their menu actions through `shell` and keeps them up to date."""
 
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.window: Any = window
-        self._last_clicked: int | None = None
-        self._explorer: Explorer | None = None  # the model the docks were set up for
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(shell.host)
+        self.shell = shell
+        self.state: ExplorerState = shell.state
         self._neighbour_key: tuple | None = None
 
         self.morph_panel = MorphPanel()
@@ -68,7 +65,7 @@ class ExploreTools(QObject):
             "Ctrl+N",
             "Show the test images nearest to the current point in latent space",
         )
-        menu = window.explore_menu
+        menu = shell.explore_menu
         menu.addSeparator()
         for act in (self.morph_action, self.manifold_action, self.neighbours_action):
             menu.addAction(act)
@@ -79,7 +76,7 @@ class ExploreTools(QObject):
         self._timer.timeout.connect(self.update_now)
 
         # Drawn on the scatter: the morph's path and the grid overlay.
-        plot = window.scatter.plot_widget.getPlotItem()
+        plot = shell.scatter.plot_widget.getPlotItem()
         self.path_item = pg.PlotDataItem(
             pen=pg.mkPen(PATH_COLOUR, width=3, style=Qt.PenStyle.DashLine),
             symbol="o",
@@ -115,13 +112,12 @@ class ExploreTools(QObject):
         self.morph_panel.morph_changed.connect(self._update_path)
         self.manifold_view.settings_changed.connect(self.schedule)
         self.manifold_view.overlay_check.toggled.connect(self.schedule)
-        self.manifold_view.point_chosen.connect(window.scatter.marker_moved)
+        self.manifold_view.point_chosen.connect(self.state.move_to)
         self.neighbours_panel.settings_changed.connect(self._on_neighbour_settings)
-        self.neighbours_panel.index_clicked.connect(window.scatter.point_clicked)
-        window.scatter.point_clicked.connect(self._on_point_clicked)
-        window.model_loaded.connect(self._on_model_loaded)
-        window.view_changed.connect(self._on_view_changed)
-        window.test_data_changed.connect(self._on_test_data_changed)
+        self.neighbours_panel.index_clicked.connect(self.state.select)
+        self.state.events.model.connect(self._on_model_loaded)
+        self.state.events.changed.connect(self._on_view_changed)
+        shell.test_images.changed.connect(self._on_test_data_changed)
         for dock in (self.morph_dock, self.manifold_dock, self.neighbours_dock):
             dock.visibilityChanged.connect(self.schedule)
         self.morph_dock.visibilityChanged.connect(self._update_path)
@@ -129,12 +125,7 @@ class ExploreTools(QObject):
 
     # --- construction --------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self.window)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.window.addDockWidget(area, dock)
-        dock.hide()
-        return dock
+        return self.shell.add_dock(title, name, widget, area)
 
     def _action(self, dock: QDockWidget, text: str, shortcut: str, tip: str) -> QAction:
         act = dock.toggleViewAction()
@@ -146,26 +137,25 @@ class ExploreTools(QObject):
 
     # --- state ---------------------------------------------------------------------------------
     @property
-    def explorer(self) -> Explorer | None:
-        """The window's explorer once the docks know it (None while a new model is swapped in)."""
-        e = self.window.explorer
-        return e if e is self._explorer else None
+    def explorer(self) -> ExplorerState | None:
+        """The state, once a model is open."""
+        return self.state if self.state.loaded else None
 
     def current_end(self) -> MorphEnd | None:
-        """The window's current point as a morph end, named after its test point if it is one."""
+        """The state's current point as a morph end, named after its point if it is one."""
         e = self.explorer
         if e is None:
             return None
-        digit = e.digit if e.conditional else None
-        i = self._last_clicked
-        if i is not None and np.array_equal(e.z, e.encoding.mu[i]):
+        digit = e.class_index if e.conditional else None
+        i = e.selected
+        if i is not None:
             label = f"test #{i}"
         else:
             x, y = e.current_point()
             label = f"point ({x:.2f}, {y:.2f})"
         if digit is not None:
             label += f" as {e.class_names[digit]}"
-        return MorphEnd(e.z.copy(), digit, label)
+        return MorphEnd(e.z, digit, label)
 
     # --- updates -------------------------------------------------------------------------------
     @Slot()
@@ -182,29 +172,32 @@ class ExploreTools(QObject):
             return
         view = self.manifold_view
         if self.manifold_dock.isVisible() or view.overlay_check.isChecked():
-            view.update_grid(GridState(e.net, e.axes, e.z, e.class_input()), e.axes.labels)
+            view.update_grid(
+                GridState(e.model, e.projection, e.z, e.condition()), e.projection.titles
+            )
         if self.neighbours_dock.isVisible():
             self._update_neighbours(e)
 
-    def _update_neighbours(self, e: Explorer) -> None:
+    def _update_neighbours(self, e: ExplorerState) -> None:
         panel = self.neighbours_panel
         same = panel.same_class_only()
-        key = (e.z.tobytes(), e.digit, panel.k(), same)
+        key = (e.z.tobytes(), e.class_index, panel.k(), same)
         if key == self._neighbour_key:
             return
         self._neighbour_key = key
-        only = (e.predicted == e.digit) if same else None
-        indices, distances = nearest(e.encoding.mu, e.z, panel.k(), only)
+        points = e.points
+        only = (points.predicted == e.class_index) if same else None
+        indices, distances = nearest(points.mu, e.z, panel.k(), only)
         reasons: set[str] = set()
         shown: list[Neighbour] = []
         names = e.class_names
         for i, d in zip(indices.tolist(), distances.tolist(), strict=True):
-            image, reason = self.window.test_image(i)
+            image, reason = self.shell.test_images.image(i)
             what = "test image"
             if image is None:
                 image, what = e.reconstruction(i), "reconstruction"
                 reasons.add(reason)
-            label = names[int(e.encoding.labels[i])]
+            label = names[int(points.labels[i])]
             shown.append(
                 Neighbour(
                     i,
@@ -214,7 +207,7 @@ class ExploreTools(QObject):
                     "click to jump there",
                 )
             )
-        scope = f" read as {names[e.digit]}" if same else ""
+        scope = f" read as {names[e.class_index]}" if same else ""
         if reasons:
             note = (
                 f"Showing the model's reconstructions, not the test images: "
@@ -225,14 +218,11 @@ class ExploreTools(QObject):
         panel.show_neighbours(shown, note)
 
     # --- slots ---------------------------------------------------------------------------------
-    @Slot(object)
-    def _on_model_loaded(self, explorer: Explorer) -> None:
-        self._explorer = explorer
-        self._last_clicked = None
+    def _on_model_loaded(self) -> None:
         self._neighbour_key = None
-        self.morph_panel.set_model(explorer.net)
+        self.morph_panel.set_model(self.state.model)
         self.manifold_view.clear()
-        self.neighbours_panel.set_conditional(explorer.conditional)
+        self.neighbours_panel.set_conditional(self.state.conditional)
         self.neighbours_panel.clear()
         self.schedule()
 
@@ -254,25 +244,21 @@ class ExploreTools(QObject):
         self.schedule()
 
     @Slot(int)
-    def _on_point_clicked(self, index: int) -> None:
-        self._last_clicked = index
-
-    @Slot(int)
     def _on_morph_frame(self, index: int) -> None:
         e, m = self.explorer, self.morph_panel.current_morph()
         if e is None or m is None:
             return
         a, b = self.morph_panel.end("A"), self.morph_panel.end("B")
-        view = self.window.image_view
-        view.set_title(f"Morph: frame {index + 1} of {len(m)}")
         caption = f"{a.label} → {b.label}" if a and b else ""
         if m.class_probs is not None:
             probs = m.class_probs[index]
             top = np.argsort(probs)[::-1][:2]
             mix = " + ".join(f"{probs[c]:.0%} {e.class_names[c]}" for c in top if probs[c] > 0)
             caption += f"\nclass input: {mix}"
-        view.set_image(m.frames[index], caption)
-        self.window.scatter.set_marker(*e.axes.project(m.z[index]))
+        self.shell.image_pane.show_preview(
+            m.frames[index], f"Morph: frame {index + 1} of {len(m)}", caption
+        )
+        self.shell.scatter.set_marker(*e.projection.project(m.z[index]))
 
     @Slot(bool)
     def _on_morph_dock_visible(self, visible: bool) -> None:
@@ -282,7 +268,8 @@ class ExploreTools(QObject):
     @Slot(bool)
     def _on_playing_changed(self, playing: bool) -> None:
         if not playing:
-            self.window.refresh()  # back to the explorer's own state
+            self.shell.image_pane.refresh()  # back to the state's own point
+            self.shell.scatter.set_marker(*self.state.current_point())
 
     @Slot()
     def _update_path(self) -> None:
@@ -290,7 +277,7 @@ class ExploreTools(QObject):
         if e is None or m is None or not self.morph_dock.isVisible():
             self._show_path(False)
             return
-        points = e.axes.project(m.z)
+        points = e.projection.project(m.z)
         self.path_item.setData(points[:, 0], points[:, 1])
         self.end_labels["A"].setPos(*points[0])
         self.end_labels["B"].setPos(*points[-1])

@@ -1,7 +1,8 @@
-"""One 28x28 image, scaled up with crisp pixels, a title above and a caption below.
+"""One model image (any size, grey or RGB), scaled up with crisp pixels, titled and captioned.
 
-Ink is drawn dark on light paper (a white-to-black lookup table over levels (0, 1)), in the view
-and in exported PNGs alike. The view is not zoomable: the digit always fills its square.
+Grey images are drawn as dark ink on light paper with the core's ramp
+(`latentlab.core.explore.imaging`), colour images as they are, in the view and in exported PNGs
+alike. The view is not zoomable: the image always fills its square.
 """
 
 from __future__ import annotations
@@ -12,22 +13,29 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-SIDE = 28
-# 0 (no ink) -> white paper, 1 (full ink) -> near-black ink.
-INK_LUT = np.repeat(np.linspace(255, 16, 256).round().astype(np.uint8)[:, None], 3, axis=1)
+from latentlab.core.explore.imaging import picture_uint8
+
+PLACEHOLDER_SIDE = 28  # the empty frame's size before the first image
 
 
 def to_ink_uint8(image: np.ndarray) -> np.ndarray:
-    """(28, 28) floats in [0, 1] -> uint8 grey levels as drawn on screen (dark ink on white)."""
-    index = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255
-    return np.ascontiguousarray(INK_LUT[index.round().astype(np.uint8), 0])
+    """Floats in [0, 1] -> uint8 as drawn on screen: grey ink on paper (H, W), or RGB (H, W, 3)."""
+    return np.ascontiguousarray(picture_uint8(image))
+
+
+def picture_qimage(picture: np.ndarray) -> QImage:
+    """A uint8 picture (H, W) grey or (H, W, 3) RGB as a QImage that owns its pixels."""
+    picture = np.ascontiguousarray(picture, dtype=np.uint8)
+    h, w = picture.shape[:2]
+    if picture.ndim == 3:
+        return QImage(picture.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return QImage(picture.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
 
 
 def to_qimage(image: np.ndarray, scale: int = 10) -> QImage:
-    """The image as an 8-bit grey QImage, scaled up `scale` times with nearest-neighbour pixels."""
-    grey = to_ink_uint8(image)
-    h, w = grey.shape
-    qimage = QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    """The image as a QImage, scaled up `scale` times with nearest-neighbour pixels."""
+    qimage = picture_qimage(to_ink_uint8(image))
+    w, h = qimage.width(), qimage.height()
     return qimage.scaled(
         w * scale,
         h * scale,
@@ -37,7 +45,7 @@ def to_qimage(image: np.ndarray, scale: int = 10) -> QImage:
 
 
 class _InkImage(pg.ImageItem):
-    """An ImageItem that renders a (28, 28) image in [0, 1] straight to RGB32 with `to_ink_uint8`.
+    """An ImageItem that renders an image in [0, 1] straight to RGB32 with `to_ink_uint8`.
 
     pyqtgraph's generic path (rescale, lookup, an indexed QImage with a 256-entry colour table)
     costs more than the decode, and Qt scales an indexed image several times slower on every
@@ -46,12 +54,16 @@ class _InkImage(pg.ImageItem):
 
     def render(self) -> None:
         image = self.image
-        if image is None or image.ndim != 2 or image.size == 0:
+        if image is None or image.ndim not in (2, 3) or image.size == 0:
             super().render()
             return
-        grey = to_ink_uint8(image).astype(np.uint32)
-        self._rgb32 = np.ascontiguousarray(grey * 0x010101 | 0xFF000000, dtype=np.uint32)
-        h, w = grey.shape
+        shown = to_ink_uint8(image).astype(np.uint32)
+        if shown.ndim == 3:
+            rgb = shown[..., 0] << 16 | shown[..., 1] << 8 | shown[..., 2]
+        else:
+            rgb = shown * 0x010101
+        self._rgb32 = np.ascontiguousarray(rgb | 0xFF000000, dtype=np.uint32)
+        h, w = shown.shape[:2]
         self.qimage = QImage(self._rgb32.data, w, h, 4 * w, QImage.Format.Format_RGB32)
         self._renderRequired = False
         self._unrenderable = False
@@ -68,7 +80,7 @@ class _SquareView(pg.GraphicsView):
 
 
 class DigitView(QWidget):
-    """A titled, captioned, non-zoomable 28x28 image."""
+    """A titled, captioned, non-zoomable image of any size, grey or colour."""
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,7 +94,7 @@ class DigitView(QWidget):
 
         self._view = _SquareView()
         self._view.setBackground(None)
-        # Crisp pixels at any scale (high-DPI included): never interpolate the 28x28 image.
+        # Crisp pixels at any scale (high-DPI included): never interpolate the model's image.
         self._view.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self._view.setMinimumSize(120, 120)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -92,15 +104,16 @@ class DigitView(QWidget):
         self._box.setMouseEnabled(False, False)
         self._view.setCentralItem(self._box)
         self._item = _InkImage(axisOrder="row-major")
-        self._item.setLookupTable(INK_LUT)
-        self._item.setImage(np.zeros((SIDE, SIDE), np.float32), autoLevels=False, levels=(0, 1))
+        side = PLACEHOLDER_SIDE
+        self._item.setImage(np.zeros((side, side), np.float32), autoLevels=False, levels=(0, 1))
         self._box.addItem(self._item)
-        frame = QGraphicsRectItem(0, 0, SIDE, SIDE)
+        self._frame = QGraphicsRectItem(0, 0, side, side)
         pen = pg.mkPen(150, 150, 150)
         pen.setCosmetic(True)
-        frame.setPen(pen)
-        self._box.addItem(frame)
-        self._box.setRange(xRange=(0, SIDE), yRange=(0, SIDE), padding=0.015)
+        self._frame.setPen(pen)
+        self._box.addItem(self._frame)
+        self._size = (side, side)
+        self._box.setRange(xRange=(0, side), yRange=(0, side), padding=0.015)
         self._image: np.ndarray | None = None
 
         layout = QVBoxLayout(self)
@@ -111,9 +124,16 @@ class DigitView(QWidget):
         layout.addWidget(self._caption)
 
     def set_image(self, image: np.ndarray, caption: str | None = None) -> None:
-        """Show a (28, 28) float image in [0, 1]; the caption is kept when None."""
+        """Show an (H, W), (H, W, 1) or (H, W, 3) float image in [0, 1]; None keeps the caption."""
         image = np.ascontiguousarray(image, dtype=np.float32)
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[..., 0]
         self._image = image
+        h, w = image.shape[:2]
+        if (h, w) != self._size:  # a model of another size: fit the frame to it
+            self._size = (h, w)
+            self._frame.setRect(0, 0, w, h)
+            self._box.setRange(xRange=(0, w), yRange=(0, h), padding=0.015)
         self._item.setImage(image, autoLevels=False, levels=(0, 1))
         self._item.setVisible(True)
         if caption is not None:

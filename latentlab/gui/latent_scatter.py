@@ -1,236 +1,51 @@
-"""The encoded test set as a scatter on two axes, with a draggable marker for the current point.
+"""The encoded points as a scatter on the state's two axes, with a draggable marker for the point.
 
-One ScatterPlotItem per class holds its points for the legend (a legend click hides a class,
-pyqtgraph's own behaviour), and one item draws the visible classes and hit-tests them; all are
-made once and refilled with setData when the model or the axes change. The marker is a
-TargetItem drawn above the points; dragging it emits `marker_moved` with view coordinates, and
-`set_marker` moves it without echoing that signal back. The widget does no latent maths: the
-window hands it positions computed by the core explorer.
+Bound to the explorer state: the points, the axes and the marker follow the state's events; a
+click selects a point (`state.select`), dragging the marker moves the point (`state.move_to`),
+the axis combos set the state's projection. The plot items live in `scatter_items`; the widget
+does no latent maths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QCursor, QPainter, QPainterPath
+from PySide6.QtCore import QPointF, Signal, Slot
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsItem,
     QHBoxLayout,
     QLabel,
-    QStyleOptionGraphicsItem,
     QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
-# Matplotlib's tab10: ten hues that stay distinguishable for the common colour-vision deficiencies.
-CLASS_COLOURS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
+from latentlab.core.explore.state import ExplorerState
+
+from .scatter_items import (
+    CLASS_COLOURS,
+    POINT_ALPHA,
+    POINT_SIZE,
+    AllPoints,
+    ClassPoints,
+    marker_path,
+    skip_hover_while_dragging,
 )
-POINT_SIZE = 5
-POINT_ALPHA = 190
+
 PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"
-
-
-def skip_hover_while_dragging(scene: pg.GraphicsScene) -> None:
-    """No hover hit test on the mouse moves made with a button down; the release sends them.
-
-    pyqtgraph finds and z-sorts every item under the cursor on each move (`itemsNearEvent`),
-    even with a button down, when by its own rule no item may accept the hover: about 1 ms of
-    each move of a marker drag (the first one too, before pyqtgraph counts it as a drag), for
-    nothing.
-    """
-    send = scene.sendHoverEvents
-
-    def send_unless_dragging(ev: Any, exitOnly: bool = False) -> None:  # pyqtgraph names it
-        if not exitOnly and ev.buttons():
-            return
-        send(ev, exitOnly)
-
-    scene.sendHoverEvents = send_unless_dragging
-
-
-def marker_path() -> QPainterPath:
-    """A ring with a crosshair through it, centred at (0, 0), 1 unit across."""
-    path = QPainterPath()
-    path.addEllipse(QPointF(0, 0), 0.32, 0.32)
-    for a, b in (((-0.5, 0), (-0.16, 0)), ((0.16, 0), (0.5, 0))):
-        path.moveTo(*a)
-        path.lineTo(*b)
-    for a, b in (((0, -0.5), (0, -0.16)), ((0, 0.16), (0, 0.5))):
-        path.moveTo(*a)
-        path.lineTo(*b)
-    return path
-
-
-class ClassPoints(pg.ScatterPlotItem):
-    """One class's points and symbol, for the legend: a click there hides or shows the class.
-
-    Not in the scene: `AllPoints` draws every visible class and finds the point under the
-    cursor. Ten more items in the scene cost every click, hover and repaint their bounding
-    rectangles, shapes and sorting (pyqtgraph's `itemsNearEvent`), for points drawn elsewhere.
-    """
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.indices = np.zeros(0, np.int64)  # test index of each point, as in getData()
-
-
-class AllPoints(pg.ScatterPlotItem):
-    """The visible classes' points in one item, each in its class colour; clicks and hover tips.
-
-    pyqtgraph's per-item cost of a paint (culling, transforms) is paid once for all classes
-    instead of ten times, and finding the point under the cursor is one vectorised test over
-    the visible points. The marker moves over the points on every slider step, so Qt keeps them
-    as a pixmap (device-coordinate cache) and repaints the patch under the marker from it:
-    new data, a class hidden or a pan or zoom draw them again. Those redraws cull to Qt's
-    exposed rectangle (pyqtgraph's scatter draws all of its points whatever the area), and the
-    bounding rectangle, which Qt's scene index and pyqtgraph's event handling ask for many
-    times per click, is computed once per geometry change: pyqtgraph calls
-    `prepareGeometryChange` (Qt's contract) on new data and on view changes.
-    """
-
-    point_clicked = Signal(int)  # test index of the point clicked
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        self._exposed: QRectF | None = None
-        self._rect_key: tuple | None = None
-        self._rect_bounds: object = None
-        self._rect = QRectF()
-        self._geometry_version = 0
-        super().__init__(*args, **kwargs)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
-        self.indices = np.zeros(0, np.int64)  # test index of each point, in drawing order
-        self.covers: list[QGraphicsItem] = []  # items above that take their own clicks (legend)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-    def prepareGeometryChange(self) -> None:
-        self._geometry_version += 1
-        super().prepareGeometryChange()
-
-    def viewTransformChanged(self) -> None:
-        self._geometry_version += 1
-        super().viewTransformChanged()
-
-    def boundingRect(self) -> QRectF:
-        # pyqtgraph replaces `self.bounds` (a new list) whenever the data bounds are invalidated.
-        key = (self._maxSpotPxWidth, self._geometry_version)
-        if key != self._rect_key or self._rect_bounds is not self.bounds:
-            self._rect = super().boundingRect()
-            self._rect_key, self._rect_bounds = key, self.bounds
-        return QRectF(self._rect)
-
-    def viewRect(self) -> QRectF | None:
-        rect = super().viewRect()
-        if self._exposed is not None and rect is not None:
-            return rect.intersected(self._exposed)
-        return rect
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        if self._exportOpts is not False:  # exporting: everything, as pyqtgraph draws it
-            super().paint(painter, option, widget)
-            return
-        self._exposed = QRectF(option.exposedRect)
-        full = self.data
-        near = self._points_near(self._exposed, widget)
-        if near is not None:
-            self.data = full[near]  # pyqtgraph then transforms and culls only these
-        try:
-            super().paint(painter, option, widget)
-        finally:
-            self.data = full
-            self._exposed = None
-
-    def _points_near(self, rect: QRectF, widget: QWidget | None) -> np.ndarray | None:
-        """Mask of the points whose symbol can touch `rect`; None: draw them all."""
-        if widget is not None and widget.devicePixelRatioF() != (
-            self.fragmentAtlas.devicePixelRatio()
-        ):
-            return None  # pyqtgraph re-renders its symbol atlas into `data`: give it all of it
-        px, py = self.pixelVectors()
-        if px is None or py is None:
-            return None
-        pad_x = px.length() * self._maxSpotPxWidth
-        pad_y = py.length() * self._maxSpotPxWidth
-        x, y = self.data["x"], self.data["y"]
-        return (
-            (x >= rect.left() - pad_x)
-            & (x <= rect.right() + pad_x)
-            & (y >= rect.top() - pad_y)
-            & (y <= rect.bottom() + pad_y)
-        )
-
-    def set_points(self, x: np.ndarray, y: np.ndarray, brush: np.ndarray, indices: np.ndarray):
-        self.setData(x=x, y=y, brush=brush)
-        self.indices = np.asarray(indices, dtype=np.int64)
-
-    def clear(self) -> None:
-        super().clear()
-        self.indices = np.zeros(0, np.int64)
-
-    def index_at(self, pos: QPointF) -> int | None:
-        """Test index of the topmost point whose symbol covers `pos` (item coordinates)."""
-        if not len(self.indices):
-            return None
-        px, py = self.pixelVectors()
-        if px is None or py is None:
-            return None
-        half = self._maxSpotPxWidth / 2  # the symbol's square, as pyqtgraph hit-tests it
-        x, y = self.data["x"], self.data["y"]
-        hits = np.flatnonzero(
-            (np.abs(x - pos.x()) < px.length() * half) & (np.abs(y - pos.y()) < py.length() * half)
-        )
-        return int(self.indices[hits[-1]]) if len(hits) else None  # drawn last: on top
-
-    def hoverEvent(self, ev: object) -> None:
-        """Claim the next click when the cursor is over a point and no cover is.
-
-        pyqtgraph then hands that click straight to this item instead of searching the scene
-        for an item that takes it (`itemsNearEvent`: about 0.7 ms of every click).
-        """
-        if ev.isExit() or self.index_at(ev.pos()) is None:
-            return
-        where = ev.scenePos()
-        if any(c.isVisible() and c.sceneBoundingRect().contains(where) for c in self.covers):
-            return
-        ev.acceptClicks(Qt.MouseButton.LeftButton)
-
-    def mouseClickEvent(self, ev: object) -> None:
-        left = ev.button() == Qt.MouseButton.LeftButton
-        index = self.index_at(ev.pos()) if left else None
-        if index is None:
-            ev.ignore()
-            return
-        ev.accept()
-        self.point_clicked.emit(index)
 
 
 class LatentScatter(QWidget):
     """Scatter of test latents with axis choice, class legend, hover tips and the marker."""
 
-    point_clicked = Signal(int)  # index of the test point
-    marker_moved = Signal(float, float)  # new marker position on the current axes (user drag)
-    axes_changed = Signal(str, int, int)  # "pca" or "dims", dimension i, dimension j
+    point_clicked = Signal(int)  # index of the point a user clicked (after the state selected it)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ExplorerState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state
         self._labels = np.zeros(0, np.uint8)
         self._predicted: np.ndarray | None = None
         self._names: tuple[str, ...] = tuple(str(i) for i in range(10))
@@ -290,18 +105,9 @@ class LatentScatter(QWidget):
             verSpacing=-6,
         )
         self._items: list[ClassPoints] = []
-        self._brushes = []
-        for colour in CLASS_COLOURS:
-            brush = pg.mkColor(colour)
-            brush.setAlpha(POINT_ALPHA)
-            self._brushes.append(pg.mkBrush(brush))
-            scatter = ClassPoints(
-                pxMode=True, size=POINT_SIZE, pen=None, brush=self._brushes[-1], tip=None
-            )
-            scatter.visibleChanged.connect(self._fill_all_points)
-            self._items.append(scatter)
+        self._brushes: list[object] = []
         self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
-        self._all_points.point_clicked.connect(self.point_clicked)
+        self._all_points.point_clicked.connect(self._on_point_clicked)
         self._all_points.covers.append(self._legend)
         self._filling = False  # set_model/set_points fill `_all_points` once, at their end
         self._marker = pg.TargetItem(
@@ -326,13 +132,51 @@ class LatentScatter(QWidget):
         layout.addWidget(self._plot, 1)
         layout.addWidget(hint)
 
+        state.events.model.connect(self._on_model)
+        state.events.projection.connect(self._on_projection)
+        state.events.z.connect(self._show_marker)
+
+    # --- state events --------------------------------------------------------------------
+    def _on_model(self) -> None:
+        state, points = self.state, self.state.points
+        assert points is not None  # decoder-only models are refused before they get here
+        predicted = points.predicted if state.model.can_classify else None
+        self._prepare(state.latent_dim, points.labels, predicted, state.class_names)
+        self._on_projection()
+
+    def _on_projection(self, _projection: object = None) -> None:
+        state = self.state
+        kind = state.projection.kind
+        self._mode.blockSignals(True)
+        self._mode.setCurrentIndex(0 if kind == "pca" else 1)
+        self._mode.blockSignals(False)
+        for combo in (self._dim_x, self._dim_y):
+            combo.setEnabled(kind == "dims")
+        self.set_points(state.points_2d(), state.projection.titles)
+        self._show_marker()
+
+    def _show_marker(self, _z: object = None) -> None:
+        self.set_marker(*self.state.current_point())
+
     # --- model and axes ------------------------------------------------------------------
-    def set_model(
+    def _ensure_class_items(self, count: int) -> None:
+        """One legend item per class (colours cycle past ten classes)."""
+        while len(self._items) < count:
+            colour = pg.mkColor(CLASS_COLOURS[len(self._items) % len(CLASS_COLOURS)])
+            colour.setAlpha(POINT_ALPHA)
+            self._brushes.append(pg.mkBrush(colour))
+            scatter = ClassPoints(
+                pxMode=True, size=POINT_SIZE, pen=None, brush=self._brushes[-1], tip=None
+            )
+            scatter.visibleChanged.connect(self._fill_all_points)
+            self._items.append(scatter)
+
+    def _prepare(
         self,
         latent_dim: int,
         labels: np.ndarray,
         predicted: np.ndarray | None,
-        class_names: Sequence[str],
+        class_names: tuple[str, ...],
     ) -> None:
         """Prepare for a model: the axis choices it allows and the facts shown in hover tips.
 
@@ -341,8 +185,9 @@ class LatentScatter(QWidget):
         self._latent_dim = latent_dim
         self._labels = np.asarray(labels)
         self._predicted = None if predicted is None else np.asarray(predicted)
-        self._names = tuple(class_names)
-        plane = latent_dim == 2
+        self._names = tuple(class_names) or ("all points",)
+        self._ensure_class_items(len(self._names))
+        plane = latent_dim <= 2
         for widget in (self._axes_label, self._mode, self._dim_x, self._versus, self._dim_y):
             widget.setVisible(not plane)
         self._plane.setVisible(plane)
@@ -362,7 +207,7 @@ class LatentScatter(QWidget):
         self._legend.clear()
         self._filling = True  # the points come in set_points
         for c, scatter in enumerate(self._items):
-            scatter.setVisible(True)
+            scatter.setVisible(c < len(self._names))
             if c < len(self._names):
                 self._legend.addItem(scatter, self._names[c])
         self._filling = False
@@ -371,11 +216,11 @@ class LatentScatter(QWidget):
         if self._marker.scene() is None:
             plot.addItem(self._marker, ignoreBounds=True)
 
-    def set_points(self, points: np.ndarray, axis_labels: Sequence[str]) -> None:
+    def set_points(self, points: np.ndarray, axis_labels: tuple[str, str]) -> None:
         """Place the test points (N, 2) on the current axes and fit the view to them."""
         points = np.asarray(points, dtype=np.float32)
         indices = np.arange(len(points))
-        for c, scatter in enumerate(self._items):
+        for c, scatter in enumerate(self._items[: len(self._names)]):
             mask = self._labels == c
             scatter.setData(x=points[mask, 0], y=points[mask, 1])
             scatter.indices = indices[mask]
@@ -390,12 +235,12 @@ class LatentScatter(QWidget):
 
     def axes_choice(self) -> tuple[str, int, int]:
         """("pca", 0, 1) or ("dims", i, j) as chosen in the combos."""
-        if self._latent_dim != 2 and self._mode.currentIndex() == 0:
+        if self._latent_dim > 2 and self._mode.currentIndex() == 0:
             return "pca", 0, 1
         return "dims", self._dim_x.currentIndex(), self._dim_y.currentIndex()
 
     def set_axes_choice(self, kind: str, i: int = 0, j: int = 1) -> None:
-        """Select axes as a user would (emits `axes_changed` when something changes)."""
+        """Select axes as a user would (the state's projection follows)."""
         if kind == "pca":
             self._mode.setCurrentIndex(0)
             return
@@ -431,7 +276,7 @@ class LatentScatter(QWidget):
         return self._marker
 
     def class_items(self) -> list[ClassPoints]:
-        return list(self._items)
+        return list(self._items[: len(self._names)])
 
     def mode_combo(self) -> QComboBox:
         return self._mode
@@ -469,7 +314,7 @@ class LatentScatter(QWidget):
         if self._filling:
             return
         xs, ys, brushes, indices = [], [], [], []
-        for scatter, brush in zip(self._items, self._brushes, strict=True):
+        for scatter, brush in zip(self._items[: len(self._names)], self._brushes, strict=False):
             if not scatter.isVisible():
                 continue
             x, y = scatter.getData()
@@ -485,10 +330,15 @@ class LatentScatter(QWidget):
         )
 
     # --- slots ---------------------------------------------------------------------------
+    @Slot(int)
+    def _on_point_clicked(self, index: int) -> None:
+        self.state.select(index)
+        self.point_clicked.emit(index)
+
     @Slot(object)
     def _on_marker_moved(self, marker: pg.TargetItem) -> None:
         pos = marker.pos()
-        self.marker_moved.emit(float(pos.x()), float(pos.y()))
+        self.state.move_to(float(pos.x()), float(pos.y()))
 
     @Slot(object)
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
@@ -528,5 +378,5 @@ class LatentScatter(QWidget):
             other.blockSignals(False)
 
     def _emit_axes(self) -> None:
-        if self._latent_dim >= 2 and self._dim_x.currentIndex() >= 0:
-            self.axes_changed.emit(*self.axes_choice())
+        if self._latent_dim >= 2 and self._dim_x.currentIndex() >= 0 and self.state.loaded:
+            self.state.set_projection(*self.axes_choice())

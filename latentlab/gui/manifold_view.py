@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.explore.imaging import tile
+from latentlab.core.explore.latent_model import LatentModel
 from latentlab.core.explore.manifold import (
     MAX_SIZE,
     MIN_SIZE,
@@ -38,10 +40,8 @@ from latentlab.core.explore.manifold import (
     decode_manifold,
     save_manifold_png,
 )
-from latentlab.core.explorer import Axes
-from latentlab.core.vae.numpy_net import NumpyVAE
+from latentlab.core.explore.projection import LinearBasis
 
-from .image_view import INK_LUT
 from .latent_scatter import marker_path
 
 DEFAULT_SIZE = 15
@@ -55,8 +55,8 @@ EXPORT_SCALE = 2
 class GridState:
     """What the grid is decoded from: the model, the scatter's axes and the current point."""
 
-    net: NumpyVAE
-    axes: Axes
+    model: LatentModel
+    axes: LinearBasis
     z: np.ndarray
     class_probs: np.ndarray | None
 
@@ -115,7 +115,6 @@ class ManifoldView(QWidget):
             axis.setPen(pg.mkPen(90, 90, 90))
             axis.setTextPen(pg.mkPen(40, 40, 40))
         self._image = pg.ImageItem(axisOrder="row-major")
-        self._image.setLookupTable(INK_LUT)
         plot.addItem(self._image)
         self._marker = pg.TargetItem(
             pos=(0, 0),
@@ -130,7 +129,6 @@ class ManifoldView(QWidget):
         self._plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
         # The same picture, for the scatter's plot (the owner adds it there).
         self.overlay_item = pg.ImageItem(axisOrder="row-major")
-        self.overlay_item.setLookupTable(INK_LUT)
         self.overlay_item.setOpacity(OVERLAY_OPACITY)
         self.overlay_item.setZValue(-10)
         self.overlay_item.setVisible(False)
@@ -199,7 +197,7 @@ class ManifoldView(QWidget):
         off_plane = z - here @ axes.components
         probs = None if state.class_probs is None else np.asarray(state.class_probs).tobytes()
         key = (
-            id(state.net),
+            id(state.model),
             axes.components.tobytes(),
             np.round(off_plane, 5).tobytes(),
             probs,
@@ -210,7 +208,7 @@ class ManifoldView(QWidget):
         )
         if key != self._key:
             self._manifold = decode_manifold(
-                state.net,
+                state.model,
                 axes,
                 z,
                 state.class_probs,
@@ -269,10 +267,9 @@ class ManifoldView(QWidget):
         m = self._manifold
         assert m is not None
         # Row 0 of the picture is the top (largest y); a y-up plot draws row 0 at the bottom.
-        tiled = m.images.transpose(0, 2, 1, 3).reshape(m.size * 28, m.size * 28)
-        picture = np.ascontiguousarray(tiled[::-1])
+        picture = np.ascontiguousarray(tile(m.images, pad=0)[::-1])  # ink on paper, or colour
         rect = self._rect()
-        self._image.setImage(picture, autoLevels=False, levels=(0, 1))
+        self._image.setImage(picture, autoLevels=False, levels=(0, 255))
         self._image.setRect(rect)
         plot = self._plot.getPlotItem()
         plot.setLabel("bottom", axis_labels[0])
@@ -287,7 +284,7 @@ class ManifoldView(QWidget):
                 major = [(float(c), f"{v:.2f}") for c, v in zip(centres, coords, strict=True)]
                 axis.setTicks([major[::every], major])
         plot.getViewBox().setRange(rect, padding=0.02)
-        self.overlay_item.setImage(picture, autoLevels=False, levels=(0, 1))
+        self.overlay_item.setImage(picture, autoLevels=False, levels=(0, 255))
         self.overlay_item.setRect(rect)
         self._update_overlay()
         spacing = SPACING_TEXTS[m.spacing].lower()

@@ -19,10 +19,11 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from latentlab.core.errors import LatentlabError
-from latentlab.core.explorer import Explorer
+from latentlab.core.explore.document import Document
+from latentlab.core.vae.latent_model import vae_document
 from latentlab.core.vae.record import ModelRecord
 
-TestData = tuple[np.ndarray, np.ndarray]  # (N, 28, 28) uint8 images, (N,) uint8 labels
+TestData = tuple[np.ndarray, np.ndarray]  # (N, H, W) uint8 images, (N,) uint8 labels
 TestDataLoader = Callable[[str], TestData]
 
 
@@ -60,7 +61,7 @@ class _Worker(QObject):
                 from latentlab.core.vae.checkpoint import load_model
 
                 record = load_model(path)
-            explorer = Explorer(record)
+            explorer = vae_document(record, Path(path).resolve() if path else None, path is None)
         except LatentlabError as exc:
             self.model_failed.emit(request, path, _first_line(exc))
         except (ValueError, OSError) as exc:
@@ -152,7 +153,7 @@ class ModelLoader(QObject):
             self.busy_changed.emit(pending)
 
     @Slot(int, object, object)
-    def _on_model_ready(self, request: int, path: str | None, explorer: Explorer) -> None:
+    def _on_model_ready(self, request: int, path: str | None, explorer: Document) -> None:
         if request != self._model_request:
             return
         self._set_pending(False)

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.explore.latent_model import LatentModel
 from latentlab.core.explore.morph import MAX_STEPS, MIN_STEPS, Morph, MorphEnd, morph, save_morph
-from latentlab.core.vae.numpy_net import NumpyVAE
 
 from .image_view import to_qimage
 
@@ -113,7 +113,7 @@ class MorphPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._net: NumpyVAE | None = None
+        self._net: LatentModel | None = None
         self._current: Callable[[], MorphEnd | None] = lambda: None
         self._ends: dict[str, MorphEnd | None] = {"A": None, "B": None}
         self._morph: Morph | None = None
@@ -201,7 +201,7 @@ class MorphPanel(QWidget):
         self._update_enabled()
 
     # --- set-up ----------------------------------------------------------------------------
-    def set_model(self, net: NumpyVAE | None) -> None:
+    def set_model(self, net: LatentModel | None) -> None:
         """A new model: its decoder; A and B (styles of the old model) are forgotten."""
         self.stop()
         self._net = net

@@ -30,13 +30,13 @@ from .image_view import to_qimage
 DEFAULT_K = 8
 MAX_K_SHOWN = 32
 COLUMNS = 8
-THUMB_SCALE = 3  # 84 x 84 pixel thumbnails
+THUMB_SIDE = 84  # pixels of a thumbnail's longer side (3x for 28 x 28 digits)
 
 
 @dataclass(frozen=True)
 class Neighbour:
     index: int  # test point
-    image: np.ndarray  # (28, 28) floats in [0, 1]: the test image, or its reconstruction
+    image: np.ndarray  # (H, W, C) floats in [0, 1]: the test image, or its reconstruction
     caption: str  # under the thumbnail
     tooltip: str
 
@@ -102,7 +102,13 @@ class NeighboursPanel(QWidget):
         self._ensure_buttons(len(neighbours))
         self._indices = [n.index for n in neighbours]
         for button, n in zip(self._buttons, neighbours, strict=False):
-            button.setIcon(QIcon(QPixmap.fromImage(to_qimage(n.image, THUMB_SCALE))))
+            button.setIcon(
+                QIcon(
+                    QPixmap.fromImage(
+                        to_qimage(n.image, max(1, THUMB_SIDE // max(n.image.shape[:2])))
+                    )
+                )
+            )
             button.setText(n.caption)
             button.setToolTip(n.tooltip)
         self.note.setText(note)
@@ -125,7 +131,7 @@ class NeighboursPanel(QWidget):
             i = len(self._buttons)
             button = QToolButton()
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            button.setIconSize(QSize(28 * THUMB_SCALE, 28 * THUMB_SCALE))
+            button.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
             button.setAutoRaise(True)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.clicked.connect(lambda _=False, i=i: self._on_clicked(i))

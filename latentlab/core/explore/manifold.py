@@ -1,4 +1,4 @@
-"""The manifold grid: digits decoded at a grid of points over the scatter's two axes.
+"""The manifold grid: images decoded at a grid of points over the scatter's two axes.
 
 Grid point (x, y) on the current axes (PCA components or two raw dimensions) is decoded at the
 latent z that projects to (x, y) and keeps the current point's other coordinates: the off-plane
@@ -16,9 +16,9 @@ from statistics import NormalDist
 
 import numpy as np
 
-from latentlab.core.explorer import Axes
-from latentlab.core.imaging import save_png, tile
-from latentlab.core.vae.numpy_net import NumpyVAE
+from .imaging import save_png, tile
+from .latent_model import LatentModel, decode_batch
+from .projection import LinearBasis
 
 SPACINGS = ("even", "gaussian")
 MIN_SIZE, MAX_SIZE = 2, 40
@@ -58,7 +58,7 @@ def grid_coordinates(size: int, half_range: float, spacing: str = "even") -> np.
 class Manifold:
     """A decoded grid. Row 0 is the top of the picture: the largest y, as on the scatter."""
 
-    images: np.ndarray  # (size, size, 28, 28) float32 in [0, 1]
+    images: np.ndarray  # (size, size, H, W, C) float32 in [0, 1]
     xs: np.ndarray  # (size,) ascending x of the columns, left to right
     ys: np.ndarray  # (size,) ascending y; image row r shows ys[size - 1 - r]
     spacing: str
@@ -75,11 +75,11 @@ class Manifold:
         )
 
     def picture(self, scale: int = 1, pad: int = 0) -> np.ndarray:
-        """The grid as one uint8 picture (ink on paper)."""
+        """The grid as one uint8 picture (ink on paper, or colour)."""
         return tile(self.images, pad=pad, scale=scale)
 
 
-def grid_latents(axes: Axes, z: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def grid_latents(axes: LinearBasis, z: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """(len(ys), len(xs), d) latents: row r at y = ys[-1 - r], column c at x = xs[c].
 
     Each keeps z's component off the axes' plane and projects exactly to its grid point.
@@ -92,10 +92,10 @@ def grid_latents(axes: Axes, z: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> n
 
 
 def decode_manifold(
-    net: NumpyVAE,
-    axes: Axes,
+    model: LatentModel,
+    axes: LinearBasis,
     z: np.ndarray,
-    class_probs: np.ndarray | None,
+    condition: np.ndarray | None,
     *,
     size: int = 15,
     half_range: float = 2.0,
@@ -106,13 +106,7 @@ def decode_manifold(
     offsets = grid_coordinates(size, half_range, spacing)
     xs = centre[0] + offsets
     ys = centre[1] + offsets
-    latents = grid_latents(axes, z, xs, ys).reshape(size * size, -1)
-    probs = None
-    if class_probs is not None:
-        probs = np.broadcast_to(
-            np.asarray(class_probs, np.float32), (size * size, len(class_probs))
-        )
-    images = net.decode(latents, probs).reshape(size, size, 28, 28)
+    images = decode_batch(model, grid_latents(axes, z, xs, ys), condition)
     return Manifold(np.ascontiguousarray(images), xs, ys, spacing)
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from latentlab.core.imaging import save_gif, save_png, tile, upscale
-from latentlab.core.vae.numpy_net import NumpyVAE
-from latentlab.core.vae.record import ModelRecord
+from .imaging import save_gif, save_png, tile, upscale
+from .latent_model import LatentModel
+from .points import EncodedPoints
 
 KINDS = ("linear", "slerp")
 MIN_STEPS, MAX_STEPS = 2, 200
@@ -38,7 +38,7 @@ class Morph:
 
     z: np.ndarray  # (steps, latent_dim)
     class_probs: np.ndarray | None  # (steps, num_classes), None for a plain model
-    frames: np.ndarray  # (steps, 28, 28) float32 in [0, 1]
+    frames: np.ndarray  # (steps, H, W, C) float32 in [0, 1]
     kind: str
 
     def __len__(self) -> int:
@@ -84,30 +84,29 @@ def path(a: np.ndarray, b: np.ndarray, steps: int, kind: str = "linear") -> np.n
     return points.astype(np.float32)
 
 
-def morph(net: NumpyVAE, a: MorphEnd, b: MorphEnd, steps: int, kind: str = "linear") -> Morph:
+def morph(model: LatentModel, a: MorphEnd, b: MorphEnd, steps: int, kind: str = "linear") -> Morph:
     """Decode `steps` frames from A to B (the class input interpolated linearly for a cVAE)."""
     z = path(a.z, b.z, steps, kind)
     probs = None
-    if net.config.conditional:
+    if model.conditional:
         if a.digit is None or b.digit is None:
             raise ValueError("a conditional model needs a class at both ends of the morph")
         t = np.linspace(0.0, 1.0, steps)
-        probs = lerp(net.one_hot(a.digit), net.one_hot(b.digit), t).astype(np.float32)
-    frames = net.decode(z, probs).reshape(steps, 28, 28)
+        probs = lerp(model.condition(a.digit), model.condition(b.digit), t).astype(np.float32)
+    frames = model.decode(z, probs)
     return Morph(z=z, class_probs=probs, frames=np.ascontiguousarray(frames), kind=kind)
 
 
-def end_at_test_point(record: ModelRecord, index: int) -> MorphEnd:
-    """Test image `index` as a morph end: its latent mean and the class the model reads in it."""
-    enc = record.test_encoding
-    if enc is None:
-        raise ValueError("the model has no encoded test set")
-    if not 0 <= index < len(enc):
-        raise IndexError(f"test index {index} is outside 0..{len(enc) - 1}")
-    z = enc.mu[index].astype(np.float32).copy()
-    if record.config.conditional:
-        digit = int(enc.predicted[index])
-        return MorphEnd(z, digit, f"test #{index} ({record.class_names[digit]})")
+def end_at_point(model: LatentModel, points: EncodedPoints | None, index: int) -> MorphEnd:
+    """Encoded point `index` as a morph end: its latent mean and the class the model reads in it."""
+    if points is None or len(points) == 0:
+        raise ValueError("the model has no encoded points")
+    if not 0 <= index < len(points):
+        raise IndexError(f"point {index} is outside 0..{len(points) - 1}")
+    z = points.mu[index].astype(np.float32).copy()
+    if model.conditional:
+        digit = int(points.predicted[index])
+        return MorphEnd(z, digit, f"test #{index} ({model.class_names[digit]})")
     return MorphEnd(z, None, f"test #{index}")
 
 
@@ -115,7 +114,7 @@ def end_at_test_point(record: ModelRecord, index: int) -> MorphEnd:
 
 
 def strip_picture(frames: np.ndarray, scale: int = 3, pad: int = 2) -> np.ndarray:
-    """The frames side by side in one row, as uint8 ink on paper."""
+    """The frames (steps, H, W[, C]) side by side in one row, as a uint8 picture."""
     return tile(np.asarray(frames)[None], pad=pad, scale=scale)
 
 

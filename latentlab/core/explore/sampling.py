@@ -1,50 +1,42 @@
-"""The seed's figure: rows of random prior styles, one column per class, as arrays or a PNG."""
+"""Sample grids: rows of random prior styles, one column per class (or free samples).
+
+Pictures come from `latentlab.core.explore.imaging`, so a grid written from the command line looks
+like the app: dark ink on white paper for grey models, colour for RGB ones.
+"""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from latentlab.core.vae.checkpoint import write_atomic
-from latentlab.core.vae.numpy_net import NumpyVAE
-from latentlab.core.vae.record import ModelRecord
+from .imaging import save_png, tile
+from .latent_model import LatentModel
 
-COLUMNS_PLAIN = 10  # a plain model has no classes: 10 free samples per row
+COLUMNS_PLAIN = 10  # a model without classes: 10 free samples per row
+MAX_ROWS = 100
 
 
-def sample_grid(record: ModelRecord, rows: int, seed: int = 0) -> np.ndarray:
-    """float32 (rows, columns, 28, 28) in [0, 1]; for a cVAE row r is one style z_r for every class."""
-    net = NumpyVAE(record.config, record.weights)
+def sample_grid(model: LatentModel, rows: int, seed: int = 0) -> np.ndarray:
+    """float32 (rows, columns, H, W, C) in [0, 1]; for a cVAE row r is one style for every class."""
+    if not 1 <= rows <= MAX_ROWS:
+        raise ValueError(f"rows must be in 1..{MAX_ROWS}, got {rows}")
     rng = np.random.default_rng(seed)
-    d = record.config.latent_dim
-    if record.config.conditional:
-        c = record.config.num_classes
+    d = model.latent_dim
+    if model.conditional:
+        c = len(model.class_names)
         z = rng.standard_normal((rows, 1, d)).astype(np.float32).repeat(c, axis=1)
-        classes = np.broadcast_to(net.one_hot(np.arange(c)), (rows, c, c))
-        images = net.decode(z, classes)
-    else:
-        images = net.decode(rng.standard_normal((rows, COLUMNS_PLAIN, d)).astype(np.float32))
-    return images.reshape(rows, -1, 28, 28).astype(np.float32)
+        classes = np.broadcast_to(model.condition(np.arange(c)), (rows, c, c))
+        images = model.decode(z.reshape(-1, d), classes.reshape(-1, c))
+        return images.reshape(rows, c, *model.image_spec.shape)
+    z = rng.standard_normal((rows * COLUMNS_PLAIN, d)).astype(np.float32)
+    return model.decode(z).reshape(rows, COLUMNS_PLAIN, *model.image_spec.shape)
 
 
-def grid_to_uint8(grid: np.ndarray, pad: int = 2) -> np.ndarray:
-    """Tile (rows, cols, 28, 28) into one image with light gaps, digits white on black."""
-    rows, cols, h, w = grid.shape
-    canvas = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 64, dtype=np.uint8)
-    for r in range(rows):
-        for c in range(cols):
-            y, x = pad + r * (h + pad), pad + c * (w + pad)
-            canvas[y : y + h, x : x + w] = np.clip(grid[r, c] * 255 + 0.5, 0, 255)
-    return canvas
+def grid_picture(grid: np.ndarray, scale: int = 2, pad: int = 2) -> np.ndarray:
+    """The grid as one uint8 picture, tiled with light gaps and scaled by whole pixels."""
+    return tile(grid, pad=pad, scale=scale)
 
 
-def save_grid_png(grid: np.ndarray, path: Path, scale: int = 2) -> None:
-    from PIL import Image
-
-    image = Image.fromarray(grid_to_uint8(grid))
-    image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    write_atomic(Path(path), buffer.getvalue())
+def save_grid_png(grid: np.ndarray, path: str | Path, scale: int = 2) -> None:
+    save_png(grid_picture(grid, scale=scale), path)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from latentlab.core.atomic import write_atomic
 from latentlab.core.errors import ModelFileError
 from latentlab.core.vae.config import Config, ConfigError
 from latentlab.core.vae.layout import parameter_shapes
@@ -55,33 +55,6 @@ def save_model(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
     data = save(tensors, metadata={METADATA_KEY: json.dumps(meta)})
     write_atomic(path, data)
     return path
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a reader sees either the old file or the new one, whole."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        if hasattr(os, "fchmod"):  # mkstemp makes 0600; give the file the mode a plain open would
-            os.fchmod(fd, _new_file_mode(path))
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _new_file_mode(path: Path) -> int:
-    """The replaced file's permissions, or what ``open()`` would give a new file (0666 - umask)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0o022)  # reading the umask means setting it; put it straight back
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def load_model(path: str | os.PathLike[str]) -> ModelRecord:

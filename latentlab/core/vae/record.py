@@ -12,29 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from latentlab.core.explore.points import EncodedPoints
 from latentlab.core.vae.config import Config
 
-
-@dataclass
-class TestEncoding:
-    """The test set as the model sees it, so the explorer can draw the scatter without the data."""
-
-    mu: np.ndarray  # (N, latent_dim) float32: means of q(z|x)
-    logvar: np.ndarray  # (N, latent_dim) float32: log variances of q(z|x)
-    labels: np.ndarray  # (N,) uint8: true classes
-    probs: np.ndarray | None = (
-        None  # (N, num_classes) float32: classifier output (conditional only)
-    )
-
-    @property
-    def predicted(self) -> np.ndarray:
-        """Predicted class per test image (the true label for a plain model, which has no classifier)."""
-        if self.probs is None:
-            return self.labels
-        return self.probs.argmax(axis=1).astype(np.uint8)
-
-    def __len__(self) -> int:
-        return len(self.labels)
+# The stored test set is the explorer's encoded points (same fields), under its historic name.
+TestEncoding = EncodedPoints
 
 
 def utc_now() -> str:

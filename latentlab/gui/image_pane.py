@@ -1,0 +1,76 @@
+"""The decoded image beside the original: what the state's point looks like, bound to the state.
+
+Every change of the state (`changed`) decodes once, through the state; a selected point shows
+its reconstruction beside its test image. A dock can show something else for a while
+(`show_preview`, a morph playing) and hand the pane back with `refresh`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from latentlab.core.explore.state import ExplorerState
+
+from .image_view import DigitView
+from .test_images import TestImages
+
+ORIGINAL_HINT = "Click a point in the scatter to see a test image here."
+
+
+class ImagePane(QWidget):
+    """The "Decoded" and "Test image" views side by side."""
+
+    refreshed = Signal()  # the pane shows the state again (after a change or a preview)
+
+    def __init__(
+        self, state: ExplorerState, test_images: TestImages, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.test_images = test_images
+        self.decoded = DigitView("Decoded")
+        self.original = DigitView("Test image")
+        self.original.clear(ORIGINAL_HINT)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(12)
+        row.addWidget(self.decoded, 1)
+        row.addWidget(self.original, 1)
+        state.events.changed.connect(self.refresh)
+        test_images.changed.connect(self.refresh)
+
+    def refresh(self) -> None:
+        """Show the state: decode once, read it with the model's classifier, show the original."""
+        state = self.state
+        if not state.loaded:
+            return
+        names = state.class_names
+        index = state.selected
+        image = state.image()
+        if index is None:
+            title = f"Decoded: {names[state.class_index]}" if state.conditional else "Decoded"
+            self.original.set_title("Test image")
+            self.original.clear(ORIGINAL_HINT)
+        else:
+            title = f"Reconstruction of #{index}"
+            original, caption = self.test_images.image(index)
+            self.original.set_title(f"Test image #{index}")
+            if original is None:
+                self.original.clear(caption)
+            else:
+                self.original.set_image(original, caption)
+        reading = state.classify(image)
+        if reading is None:
+            caption = "plain VAE: no classifier to read it"
+        else:
+            caption = f"reads as {names[reading[0]]} — {reading[1]:.0%}"
+        self.decoded.set_title(title)
+        self.decoded.set_image(image, caption)
+        self.refreshed.emit()
+
+    def show_preview(self, image: np.ndarray, title: str, caption: str) -> None:
+        """Show an image that is not the state's (a morph frame) until the next refresh."""
+        self.decoded.set_title(title)
+        self.decoded.set_image(image, caption)

@@ -1,0 +1,68 @@
+"""The images behind the encoded points, loaded once per data set off the GUI thread.
+
+A model file stores its encoded test set but not the images; the image pane and the neighbours
+show the originals when the data set's files are found, and say why not otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from latentlab.core.explore.points import images_match
+from latentlab.core.explore.state import ExplorerState
+
+from .model_loader import ModelLoader, TestData
+
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+class TestImages(QObject):
+    """`image(i)` for the state's model: the original of point i in [0, 1], or why not."""
+
+    changed = Signal()  # the images arrived, or their absence is known
+
+    def __init__(self, state: ExplorerState, loader: ModelLoader, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self._loader = loader
+        self._cache: dict[str, TestData | str | None] = {}  # None: loading; str: why absent
+        loader.test_data_loaded.connect(self._on_loaded)
+        loader.test_data_failed.connect(self._on_failed)
+        state.events.model.connect(self._on_model)
+
+    def image(self, index: int) -> tuple[np.ndarray | None, str]:
+        """The image of point `index` (H, W, C) in [0, 1] and a caption, or None and the reason."""
+        document, points = self.state.document, self.state.points
+        if document is None or points is None:
+            return None, "no model"
+        entry = self._cache.get(document.dataset)
+        if entry is None:
+            return None, "loading the test images…"
+        if isinstance(entry, str):
+            return None, entry
+        images, labels = entry
+        if not images_match(points, labels):
+            return None, "original not available (the test data does not match this model)"
+        label = self.state.class_names[int(labels[index])]
+        image = images[index].astype(np.float32) / 255.0
+        if image.ndim == 2:
+            image = image[..., None]
+        return image, f"test image #{index} — label {label}"
+
+    def _on_model(self) -> None:
+        document = self.state.document
+        if document is not None and document.dataset and document.dataset not in self._cache:
+            self._cache[document.dataset] = None
+            self._loader.load_test_data(document.dataset)
+
+    @Slot(str, object)
+    def _on_loaded(self, dataset: str, data: TestData) -> None:
+        self._cache[dataset] = data
+        self.changed.emit()
+
+    @Slot(str, str)
+    def _on_failed(self, dataset: str, message: str) -> None:
+        title = DATASET_TITLES.get(dataset, dataset)
+        self._cache[dataset] = f"original not available (no {title} data found)"
+        self.changed.emit()
