@@ -96,17 +96,19 @@ def measure_model(path: Path, note: str, params: dict[str, Any]) -> dict[str, An
                 timings = gt.Timings()
                 actions[name](window, probe, params[name], r, timings)
                 rounds[name].append(timings.as_dict())
-        explorer = window.explorer
+        explorer = window.state
         return {
             "file": path.name,
             "note": note,
             "latent_dim": explorer.latent_dim,
-            "points": len(explorer.points()),
+            "points": len(explorer.points_2d()),
             "window": [window.width(), window.height()],
             "rounds": rounds,
         }
     finally:
-        window._unsaved = False
+        from latentlab.gui.file_actions import discard_unsaved
+
+        window.files.ask_unsaved = discard_unsaved
         window.close()
         window.deleteLater()
         gt.spin(0.05)

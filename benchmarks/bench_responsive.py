@@ -170,7 +170,9 @@ def measure() -> dict[str, Any]:
         out["app"].append(app_segment(window, controller, config, params, phase, split, stop))
         cli, why = run_json_subprocess(code, params["env"], 600)
         out["cli"].append(cli if cli is not None else {"error": why})
-    window._unsaved = False
+    from latentlab.gui.file_actions import discard_unsaved
+
+    window.files.ask_unsaved = discard_unsaved
     window.shutdown()
     return out
 

@@ -120,8 +120,8 @@ def explore_child(model: str, slider_changes: int, clicks: int) -> None:
 
     def targets(count: int) -> list[tuple[int, QPointF]]:
         """Pixel positions of `count` test points that are alone under the cursor."""
-        explorer = window.explorer
-        points = explorer.points()
+        explorer = window.state
+        points = explorer.points_2d()
         rng = np.random.default_rng(0)
         out = []
         for index in rng.permutation(len(points)):

@@ -9,7 +9,7 @@ shared by all processes on Linux), interpreter start-up included.
 
 The pieces are timed in their own fresh processes, in the same rounds: `import torch`,
 `import PySide6.QtWidgets, pyqtgraph`, the torch-free core modules, and `load_model` +
-`Explorer(record)` for the model shown.
+`ExplorerState().open(vae_document(record))` for the model shown.
 
 This module imports only the standard library at the top: the harness runs in the measured
 process, and must not add to what it measures.
@@ -233,8 +233,8 @@ def run_app(env: dict[str, str], timeout: float = 60.0) -> dict[str, Any]:
 _PIECES: dict[str, str] = {
     "import torch": "import torch",
     "import PySide6.QtWidgets + pyqtgraph": "import PySide6.QtWidgets, pyqtgraph",
-    "import core (checkpoint, explorer)": (
-        "import latentlab.core.vae.checkpoint, latentlab.core.explorer"
+    "import core (checkpoint, explorer state)": (
+        "import latentlab.core.vae.checkpoint, latentlab.core.explore.state"
     ),
 }
 
@@ -242,9 +242,10 @@ _LOAD = """\
 import json, sys, time
 t = time.perf_counter()
 from latentlab.core.vae.checkpoint import load_model
-from latentlab.core.explorer import Explorer
+from latentlab.core.explore.state import ExplorerState
+from latentlab.core.vae.latent_model import vae_document
 t1 = time.perf_counter()
-Explorer(load_model(sys.argv[1] if len(sys.argv) > 1 else {model!r}))
+ExplorerState().open(vae_document(load_model(sys.argv[1] if len(sys.argv) > 1 else {model!r})))
 t2 = time.perf_counter()
 print(json.dumps({{"import": t1 - t, "load": t2 - t1, "torch": "torch" in sys.modules}}))
 """
@@ -307,7 +308,7 @@ def run(args: argparse.Namespace) -> list[Result]:
 
 
 def time_load(model: Path, env: dict[str, str]) -> dict[str, Any] | None:
-    """`load_model` + `Explorer(record)` in a fresh interpreter: seconds, and whether torch came."""
+    """`load_model` + `ExplorerState().open(vae_document(record))` in a fresh interpreter: seconds, and whether torch came."""
     from common import run_json_subprocess
 
     out, _ = run_json_subprocess(_LOAD.format(model=str(model)), env, 120)
@@ -359,6 +360,6 @@ def piece_results(
     results = [result_from(name, pieces[name], "s", note="fresh interpreter") for name in _PIECES]
     torch_note = ("imports torch!" if any(load_torch) else "torch not imported") + f"; {model_note}"
     results.append(
-        result_from("load_model + Explorer(record)", pieces["load"], "s", note=torch_note)
+        result_from("load_model + ExplorerState.open", pieces["load"], "s", note=torch_note)
     )
     return results

@@ -25,8 +25,9 @@ import numpy as np
 if __name__ == "__main__":  # run as a script: use this checkout's latentlab and judge
     sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
+from latentlab.core.atomic import write_atomic
 from latentlab.core.errors import LatentlabError
-from latentlab.core.vae.checkpoint import load_model, write_atomic
+from latentlab.core.vae.checkpoint import load_model
 from latentlab.core.vae.config import PRESETS, Config
 from latentlab.core.vae.numpy_net import NumpyVAE
 from latentlab.core.vae.record import ModelRecord

@@ -116,7 +116,7 @@ def open_window(model: Path, *, training: bool = False, timeout_s: float = 60.0)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     window.open_model(model)
     loop.exec()
-    if window.explorer is None:
+    if not window.state.loaded:
         raise RuntimeError(f"the model did not load: {model}")
     spin(0.3)  # first layout and paints
     return window
@@ -213,8 +213,8 @@ def scatter_clicks(window: Any, probe: PaintProbe, count: int, seed: int, out: T
     scatter = window.scatter
     plot = scatter.plot_widget
     viewport = plot.viewport()
-    explorer = window.explorer
-    points = explorer.points()
+    explorer = window.state
+    points = explorer.points_2d()
     rng = random.Random(seed)
     clicked: list[int] = []
     scatter.point_clicked.connect(clicked.append)
@@ -263,7 +263,11 @@ def marker_drags(
     viewport = plot.viewport()
     rng = random.Random(seed)
     moved: list[tuple[float, float]] = []
-    scatter.marker_moved.connect(lambda x, y: moved.append((x, y)))
+
+    def on_z(_z: object) -> None:
+        moved.append(tuple(window.state.current_point()))
+
+    window.state.events.z.connect(on_z)
     previous = pg.getConfigOption("mouseRateLimit")
     pg.setConfigOptions(mouseRateLimit=-1)
     rect = viewport.rect().adjusted(40, 40, -40, -40)
@@ -302,6 +306,7 @@ def marker_drags(
             )
             QApplication.processEvents()
     finally:
+        window.state.events.z.disconnect(on_z)
         pg.setConfigOptions(mouseRateLimit=previous)
 
 

@@ -142,7 +142,7 @@ def save_judge(weights: dict[str, np.ndarray], path: Path, metadata: dict[str, A
     """Write the weights atomically; safetensors metadata must be strings, so values are str()."""
     from safetensors.numpy import save
 
-    from latentlab.core.vae.checkpoint import write_atomic
+    from latentlab.core.atomic import write_atomic
 
     tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
     meta = {"format": FORMAT, **{k: str(v) for k, v in metadata.items()}}

@@ -125,14 +125,14 @@ def save(widget: QWidget, out: Path, settle_ms: int = 600) -> None:
 
 def index_of(window: MainWindow, label: int, nth: int = 0) -> int:
     """The `nth` test image of class `label`."""
-    assert window.explorer is not None
-    labels = window.explorer.record.test_encoding.labels
+    assert window.state.loaded
+    labels = window.state.points.labels
     return int(np.flatnonzero(labels == label)[nth])
 
 
 def click_point(window: MainWindow, index: int) -> None:
     """Click test point `index` in the scatter (as its point item reports a click)."""
-    window.scatter.point_clicked.emit(index)
+    window.state.select(index)
     pump(100)
 
 

@@ -182,3 +182,8 @@ class FileActions(QObject):
         if path:
             self.remember_folder(path)
         return path
+
+
+def discard_unsaved(allow_cancel: bool) -> QMessageBox.StandardButton:
+    """An `ask_unsaved` that never asks: for scripts and benchmarks that close the window."""
+    return Answer.Discard

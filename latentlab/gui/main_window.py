@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -45,7 +45,9 @@ from .message_page import MessagePage
 from .model_info_dialog import ModelInfoDialog
 from .model_loader import ModelLoader, TestDataLoader, load_test_data
 from .shell import Shell
-from .test_images import DATASET_TITLES, TestImages
+from .status_line import status_text
+from .test_images import TestImages
+from .window_layout import WindowLayout
 
 APP_TITLE = "latentlab"
 
@@ -104,7 +106,8 @@ class MainWindow(QMainWindow):
         self.explore_tools = ExploreTools(shell)  # Morph, Manifold grid, Nearest test images
         self.insight_tools = InsightTools(shell)  # Draw, Evaluate
         self.state.events.document.connect(self._on_document)
-        self._restore_settings()
+        self.layout_memory = WindowLayout(self, self.splitter, self.training_dock)
+        self.layout_memory.restore()
         self._on_document()
         self.help = help_dialogs.HelpMenu(self)  # last, so Help stays the last menu
 
@@ -302,7 +305,7 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, path: str | None, document: Document) -> None:
         self.state.open(document)
         self.stack.setCurrentIndex(1)
-        self._restore_splitters()
+        self.layout_memory.restore_splitters(self.stack)
         if document.path is not None:
             settings.add_recent_model(document.path)
         self._on_document()
@@ -370,7 +373,7 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_discard():
             event.ignore()
             return
-        self._save_settings()
+        self.layout_memory.save(self.state.loaded)
         self.shutdown()
         event.accept()
 
@@ -383,46 +386,6 @@ class MainWindow(QMainWindow):
         if self.training is not None:
             self.training.shutdown()
         self.loader.shutdown()
-
-    # --- settings -------------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        geometry = settings.load_bytes("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(QSize(1280, 820))
-        state = settings.load_bytes("window/state")
-        if state is not None:
-            self.restoreState(state)
-        if self.training_dock is not None:
-            self.training_dock.hide()  # shown when training starts
-        # Splitters are restored when the explorer page first shows, at its real size: a state
-        # restored into the hidden page would be undone when the page is laid out.
-        self._splitter_states = {key: settings.load_bytes(key) for key, _ in self._splitters()}
-
-    def _save_settings(self) -> None:
-        settings.save_bytes("window/geometry", self.saveGeometry())
-        settings.save_bytes("window/state", self.saveState())
-        for key, splitter in self._splitters():
-            pending = self._splitter_states.get(key)
-            if self.state.loaded:
-                settings.save_bytes(key, splitter.saveState())
-            elif pending is not None:
-                settings.save_bytes(key, pending)  # never shown this run: keep the old layout
-
-    def _splitters(self) -> list[tuple[str, QSplitter]]:
-        return [("window/splitter", self.splitter)]
-
-    def _restore_splitters(self) -> None:
-        """Apply the saved splitter layout once, the first time the explorer page is shown."""
-        if not any(self._splitter_states.values()):
-            self._splitter_states.clear()
-            return
-        page = self.stack.currentWidget()
-        page.setGeometry(self.stack.contentsRect())  # lay the page out now, at its real size
-        page.layout().activate()
-        for key, splitter in self._splitters():
-            state = self._splitter_states.pop(key, None)
-            if state is not None:
-                splitter.restoreState(state)
 
     # --- presentation -------------------------------------------------------------------------
     def _on_document(self) -> None:
@@ -442,20 +405,3 @@ class MainWindow(QMainWindow):
         ):
             act.setEnabled(loaded)
         self.status_model.setText("" if document is None else status_text(document))
-
-
-def status_text(document: Document) -> str:
-    """One line about the model shown: file, kind, latent size, data set, headline metrics."""
-    model, record = document.model, document.payload
-    kind = "conditional VAE" if model.conditional else "plain VAE"
-    parts = [document.name, f"{kind}, {model.latent_dim}-D latent"]
-    if document.dataset:
-        parts.append(DATASET_TITLES.get(document.dataset, document.dataset))
-    metrics = getattr(record, "metrics", {}) or {}
-    loss = metrics.get("test_loss")
-    if isinstance(loss, int | float):
-        parts.append(f"test loss {loss:.1f} nats")
-    accuracy = metrics.get("test_accuracy")
-    if isinstance(accuracy, int | float):
-        parts.append(f"classifier {accuracy:.1%}")
-    return "  ·  ".join(parts)
