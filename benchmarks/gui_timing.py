@@ -111,7 +111,7 @@ def open_window(model: Path, *, training: bool = False, timeout_s: float = 60.0)
             loop.quit()
 
     window.model_loaded.connect(lambda _e: mark("model"))
-    window.test_data_changed.connect(lambda: mark("data"))
+    window.test_images.changed.connect(lambda: mark("data"))
     window.load_failed.connect(lambda message: loop.quit())
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     window.open_model(model)

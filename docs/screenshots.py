@@ -91,7 +91,7 @@ def opened(model: Path, size: tuple[int, int] = WINDOW) -> Iterator[MainWindow]:
     loaded: list[object] = []
     test_data: list[bool] = []  # the images arrive in the background after the model
     window.model_loaded.connect(loaded.append)
-    window.test_data_changed.connect(lambda: test_data.append(True))
+    window.test_images.changed.connect(lambda: test_data.append(True))
     window.open_model(model)
     wait_for(lambda: bool(loaded), 30, f"{model.name} to load")
     wait_for(lambda: bool(test_data), 60, "the test images")

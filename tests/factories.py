@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from latentlab.core.data.datasets import Dataset
+from latentlab.core.explore.state import ExplorerState
 from latentlab.core.vae.config import Config
+from latentlab.core.vae.latent_model import vae_document
 from latentlab.core.vae.layout import parameter_shapes
 from latentlab.core.vae.record import ModelRecord, TestEncoding
 
@@ -75,3 +77,10 @@ def random_record(config: Config = TINY_CVAE, n_test: int = 50, seed: int = 0) -
         metrics={"test_loss": 3.0, "test_accuracy": 0.5},
         test_encoding=encoding,
     )
+
+
+def open_state(record: ModelRecord) -> ExplorerState:
+    """The explorer state on `record`, opened as the app and the CLI open a model file."""
+    state = ExplorerState()
+    state.open(vae_document(record))
+    return state

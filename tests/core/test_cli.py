@@ -9,7 +9,10 @@ import pytest
 from PIL import Image
 
 from latentlab.cli import main
+from latentlab.core.explore import imaging
+from latentlab.core.explore.sampling import grid_picture, sample_grid
 from latentlab.core.vae.checkpoint import load_model, save_model
+from latentlab.core.vae.latent_model import VaeModel
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record
 
@@ -69,12 +72,15 @@ def test_a_closed_output_pipe_is_a_quiet_exit_not_an_error():
 
 @pytest.mark.parametrize("config", [TINY_CVAE, TINY_VAE])
 def test_sample_npy_has_the_documented_shape(tmp_path, config, capsys):
-    path = save_model(random_record(config), tmp_path / "m.safetensors")
+    record = random_record(config)
+    path = save_model(record, tmp_path / "m.safetensors")
     out = tmp_path / "grid.npy"
     assert main(["sample", str(path), "--out", str(out), "--rows", "3", "--seed", "4"]) == 0
     grid = np.load(out)
-    assert grid.shape == (3, 10, 28, 28) and grid.dtype == np.float32
+    # sample_grid's documented shape: (rows, columns, H, W, C), here 28 x 28 grey
+    assert grid.shape == (3, 10, 28, 28, 1) and grid.dtype == np.float32
     assert grid.min() >= 0 and grid.max() <= 1
+    np.testing.assert_array_equal(grid, sample_grid(VaeModel(record), rows=3, seed=4))
     again = tmp_path / "again.npy"
     main(["sample", str(path), "--out", str(again), "--rows", "3", "--seed", "4"])
     np.testing.assert_array_equal(np.load(again), grid)
@@ -87,6 +93,27 @@ def test_sample_png_is_a_grid_image(model_file, tmp_path):
     assert main(["sample", str(model_file), "--out", str(out), "--rows", "2"]) == 0
     with Image.open(out) as image:
         assert image.width > image.height > 2 * 28
+        assert image.mode == "L"
+        shown = np.asarray(image)
+    grid = sample_grid(VaeModel(load_model(model_file)), rows=2, seed=0)
+    np.testing.assert_array_equal(shown, grid_picture(grid, scale=2))
+
+
+def test_sample_png_is_dark_ink_on_white_paper_like_the_app(model_file, tmp_path):
+    out = tmp_path / "grid.png"
+    assert main(["sample", str(model_file), "--out", str(out), "--rows", "1"]) == 0
+    with Image.open(out) as image:
+        shown = np.asarray(image)
+    grid = sample_grid(VaeModel(load_model(model_file)), rows=1, seed=0)
+    pad, scale = 2, 2
+    first = shown[
+        pad * scale : (pad + 28) * scale : scale, pad * scale : (pad + 28) * scale : scale
+    ]
+    values = grid[0, 0, ..., 0]
+    np.testing.assert_array_equal(first, imaging.INK_RAMP[np.round(values * 255).astype(int)])
+    # more ink is darker: the brightest value is the darkest grey, 0 would be white paper
+    assert first.flat[np.argmax(values)] == first.min() and imaging.INK_RAMP[0] == 255
+    assert shown[0, 0] == imaging.GAP_GREY  # the gaps between tiles
 
 
 def test_sample_rejects_other_suffixes(model_file, tmp_path, capsys):

@@ -8,8 +8,9 @@ from PIL import Image
 
 from latentlab.cli import main
 from latentlab.core.explore.manifold import decode_manifold
-from latentlab.core.explorer import Explorer, dims_axes
+from latentlab.core.explore.projection import dims_basis
 from latentlab.core.vae.checkpoint import save_model
+from latentlab.core.vae.latent_model import VaeModel
 
 from ..factories import TINY_CVAE, TINY_VAE, random_record
 
@@ -28,13 +29,12 @@ def test_manifold_png_is_the_core_grid_on_the_chosen_axes_and_class(record, mode
     out = tmp_path / "grid.png"
     argv = ["manifold", str(model_file), "--out", str(out), "--size", "4", "--range", "1.5"]
     assert main([*argv, "--dims", "1", "3", "--class", "7", "--gaussian"]) == 0
-    explorer = Explorer(record)
-    explorer.set_digit(7)
-    grid = decode_manifold(
-        explorer.net,
-        dims_axes(3, 0, 2),
-        explorer.z,
-        explorer.class_input(),
+    model = VaeModel(record)
+    grid = decode_manifold(  # the origin (where a model opens), class 7, over z1 and z3
+        model,
+        dims_basis(3).plane(0, 2),
+        np.zeros(3, np.float32),
+        model.condition(7),
         size=4,
         half_range=1.5,
         spacing="gaussian",

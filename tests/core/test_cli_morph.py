@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from latentlab.cli import main
-from latentlab.core.explore.morph import end_at_test_point, morph
-from latentlab.core.imaging import ink_uint8
+from latentlab.core.explore.imaging import ink_uint8
+from latentlab.core.explore.morph import end_at_point, morph
 from latentlab.core.vae.checkpoint import save_model
-from latentlab.core.vae.numpy_net import NumpyVAE
+from latentlab.core.vae.latent_model import VaeModel
 
 from ..factories import TINY_CVAE, random_record
 
@@ -32,14 +32,15 @@ def test_morph_gif_has_the_asked_frames_from_test_point_to_test_point(
     out = tmp_path / "walk.gif"
     argv = ["morph", str(model_file), "--from", "3", "--to", "7", "--out", str(out), "--steps", "6"]
     assert main([*argv, "--slerp"] if slerp else argv) == 0
-    a, b = end_at_test_point(record, 3), end_at_test_point(record, 7)
+    model, points = VaeModel(record), record.test_encoding
+    a, b = end_at_point(model, points, 3), end_at_point(model, points, 7)
     kind = "slerp" if slerp else "linear"
-    expected = morph(NumpyVAE(record.config, record.weights), a, b, 6, kind)
+    expected = morph(model, a, b, 6, kind)
     with Image.open(out) as gif:
         assert gif.n_frames == 6
         gif.seek(3)
         frame = np.asarray(gif.convert("L"))[::4, ::4]
-    np.testing.assert_array_equal(frame, ink_uint8(expected.frames[3]))
+    np.testing.assert_array_equal(frame, ink_uint8(expected.frames[3, ..., 0]))
     printed = capsys.readouterr().out
     assert f"{a.label} -> {b.label}, 6 frames, {kind}" in printed
 

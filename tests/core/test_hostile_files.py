@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 
 from latentlab.cli import main
+from latentlab.core import atomic  # every file latentlab writes goes through atomic.write_atomic
 from latentlab.core.data import datasets
-from latentlab.core.vae import checkpoint
 from latentlab.core.vae.checkpoint import load_model, save_model
 
 from ..factories import random_record, tiny_images
@@ -313,16 +313,16 @@ def _break_step(monkeypatch, step: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     if step == "mkstemp":
-        monkeypatch.setattr(checkpoint.tempfile, "mkstemp", fail)
+        monkeypatch.setattr(atomic.tempfile, "mkstemp", fail)
     elif step in ("write", "flush"):
         real_fdopen = os.fdopen
         monkeypatch.setattr(
-            checkpoint.os, "fdopen", lambda fd, mode: _FailingFile(real_fdopen(fd, mode), step)
+            atomic.os, "fdopen", lambda fd, mode: _FailingFile(real_fdopen(fd, mode), step)
         )
     elif step == "fsync":
-        monkeypatch.setattr(checkpoint.os, "fsync", fail)
+        monkeypatch.setattr(atomic.os, "fsync", fail)
     elif step == "replace":
-        monkeypatch.setattr(checkpoint.os, "replace", fail)
+        monkeypatch.setattr(atomic.os, "replace", fail)
 
 
 @pytest.mark.parametrize("step", SAVE_STEPS)
@@ -359,6 +359,7 @@ def test_train_out_of_disk_on_save_says_so_in_one_line(
 
 KILL_SCRIPT = """
 import os, sys, time
+from latentlab.core import atomic
 from latentlab.core.vae import checkpoint
 from tests.factories import random_record
 
@@ -383,9 +384,9 @@ if where == "mid-write":
         def __exit__(self, *exc):
             self.f.close()
 
-    checkpoint.os.fdopen = lambda fd, mode: Half(real_fdopen(fd, mode))
+    atomic.os.fdopen = lambda fd, mode: Half(real_fdopen(fd, mode))
 else:  # written and synced, not yet renamed
-    checkpoint.os.replace = lambda src, dst: stall("BEFORE RENAME")
+    atomic.os.replace = lambda src, dst: stall("BEFORE RENAME")
 checkpoint.save_model(random_record(seed=2, n_test=2000), path)
 """
 

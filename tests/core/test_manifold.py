@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from latentlab.core.explore import manifold as mf
-from latentlab.core.explorer import Explorer, dims_axes
+from latentlab.core.explore.projection import dims_basis
+from latentlab.core.vae.numpy_net import NumpyVAE
 
-from ..factories import TINY_CVAE, TINY_VAE, random_record
+from ..factories import TINY_CVAE, TINY_VAE, open_state, random_record
 
 
 def test_norm_ppf_inverts_the_normal_cdf():
@@ -49,8 +50,9 @@ def test_bad_grids_are_refused(size, half_range, spacing):
 
 
 def test_each_cell_projects_to_its_grid_point_and_keeps_the_off_plane_style():
-    explorer = Explorer(random_record(TINY_CVAE, n_test=50, seed=4))
-    axes = explorer.pca()
+    state = open_state(random_record(TINY_CVAE, n_test=50, seed=4))
+    axes = state.projection
+    assert axes.kind == "pca"
     z = np.array([0.3, -0.7, 1.1], np.float32)
     xs, ys = np.array([-1.0, 0.0, 2.0]), np.array([-2.0, 0.5])
     latents = mf.grid_latents(axes, z, xs, ys)
@@ -71,33 +73,35 @@ def test_each_cell_projects_to_its_grid_point_and_keeps_the_off_plane_style():
 
 
 def test_decoded_grid_matches_single_decodes_on_raw_dimensions():
-    explorer = Explorer(random_record(TINY_CVAE, n_test=30, seed=5))
-    explorer.set_digit(6)
-    explorer.set_z(np.array([0.2, 0.4, -0.9], np.float32))
-    axes = dims_axes(3, 0, 2)
+    record = random_record(TINY_CVAE, n_test=30, seed=5)
+    state = open_state(record)
+    state.set_class(6)
+    state.set_z(np.array([0.2, 0.4, -0.9], np.float32))
+    axes = dims_basis(3).plane(0, 2)
     grid = mf.decode_manifold(
-        explorer.net,
+        state.model,
         axes,
-        explorer.z,
-        explorer.class_input(),
+        state.z,
+        state.condition(),
         size=4,
         half_range=1.5,
         centre=(0.5, 0),
     )
-    assert grid.images.shape == (4, 4, 28, 28) and grid.evenly_spaced
+    assert grid.images.shape == (4, 4, 28, 28, 1) and grid.evenly_spaced
     np.testing.assert_allclose(grid.xs, 0.5 + np.linspace(-1.5, 1.5, 4))
+    net = NumpyVAE(record.config, record.weights)
     for r, c in [(0, 0), (3, 1), (2, 3)]:
-        z = explorer.z.copy()
+        z = state.z
         z[0], z[2] = grid.xs[c], grid.ys[3 - r]
-        expected = explorer.net.decode(z, explorer.class_input()).reshape(28, 28)
+        expected = net.decode(z, net.one_hot(6)).reshape(28, 28, 1)
         np.testing.assert_allclose(grid.images[r, c], expected, atol=1e-6)
     assert grid.picture(scale=2).shape == (4 * 28 * 2, 4 * 28 * 2)
 
 
 def test_a_plain_2d_model_grid_and_its_png(tmp_path):
-    explorer = Explorer(random_record(TINY_VAE, n_test=30, seed=6))
+    state = open_state(random_record(TINY_VAE, n_test=30, seed=6))
     grid = mf.decode_manifold(
-        explorer.net, explorer.axes, explorer.z, None, size=4, spacing="gaussian"
+        state.model, state.projection, state.z, None, size=4, spacing="gaussian"
     )
     assert not grid.evenly_spaced
     assert not np.allclose(grid.images[0, 0], grid.images[3, 3])
@@ -105,4 +109,10 @@ def test_a_plain_2d_model_grid_and_its_png(tmp_path):
     from PIL import Image
 
     with Image.open(tmp_path / "grid.png") as image:
-        assert image.size == (112, 112)
+        assert image.size == (112, 112) and image.mode == "L"
+        shown = np.asarray(image)
+    np.testing.assert_array_equal(shown, grid.picture())
+    # Ink on paper, as in the app: more ink (a larger value) is a darker grey.
+    flat_images, flat_shown = grid.images[0, 0, ..., 0].ravel(), shown[:28, :28].ravel()
+    order = np.argsort(flat_images)
+    assert np.all(np.diff(flat_shown[order].astype(int)) <= 0)

@@ -26,11 +26,10 @@ from hypothesis.control import currently_in_test_context
 
 from latentlab.cli import info_dict, main
 from latentlab.core.errors import ModelFileError
-from latentlab.core.explorer import Explorer
 from latentlab.core.vae.checkpoint import load_model, save_model
 from latentlab.core.vae.config import Config
 
-from ..factories import random_record
+from ..factories import open_state, random_record
 
 BYTE_CASES = 2500
 HEADER_CASES = 2500
@@ -224,13 +223,13 @@ def _only_model_file_errors(folder: Path, data: bytes) -> str:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["info", str(path)])
     try:
-        explorer = Explorer(record)
+        explorer = open_state(record)
     except ValueError:
         assert code == 1 and err.getvalue().startswith(f"latentlab: error: {path}: ")
         assert err.getvalue().count("\n") == 1 and out.getvalue() == ""
         return _outcome(NOT_EXPLORABLE)
     assert code == 0 and out.getvalue().startswith(str(path)), err.getvalue()
-    assert explorer.decode().shape == (28, 28)
+    assert explorer.decode().shape == (28, 28, 1)
     return _outcome(EXPLORABLE)
 
 

@@ -183,7 +183,7 @@ class ExplorerState:
         selection_changed = selected != self._selected
         self._z, self._class, self._selected = z, class_index, selected
         if z_changed:
-            self.events.z.emit(self._z)
+            self.events.z.emit(self._z.copy())
         if class_changed:
             self.events.class_index.emit(class_index)
         if selection_changed:
@@ -322,6 +322,7 @@ class ExplorerState:
         self.basis(kind)  # raises for a kind this model lacks
         self._slider_kind = kind
         self.events.slider_basis.emit(self.slider_basis)
+        self._set(self._checked_z(self._z), self._class, self._selected)  # inside the new box
 
     # --- helpers -----------------------------------------------------------------------------
     def _need_model(self) -> LatentModel:
