@@ -70,7 +70,7 @@ def _quiet_library_logs(debug: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.vae.config import PRECISIONS, PRESETS
+    from .core.vae.config import DEFAULT_PRESET, PRECISIONS, PRESETS
 
     parser = argparse.ArgumentParser(
         prog="latentlab",
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--model", metavar="FILE", help="model to open instead of the bundled one")
 
     train = sub.add_parser("train", help="train a model and save it")
-    train.add_argument("--preset", default="seed-cvae", choices=sorted(PRESETS))
+    train.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS))
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float, help="learning rate")

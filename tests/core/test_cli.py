@@ -304,3 +304,12 @@ def test_ctrl_c_cancels_training_and_saves_nothing(tmp_path, tiny_dataset):
     assert "cancelled after 1 epochs; nothing was saved" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists() and list(tmp_path.glob("*.tmp")) == []
+
+
+def test_train_defaults_to_the_apps_preset():
+    """The CLI and the training dialog start from the same preset (the bundled model's)."""
+    from latentlab.cli import build_parser
+    from latentlab.core.vae.config import DEFAULT_PRESET
+
+    args = build_parser().parse_args(["train", "--out", "x.safetensors"])
+    assert args.preset == DEFAULT_PRESET
