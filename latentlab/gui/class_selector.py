@@ -68,6 +68,8 @@ class ClassSelector(QWidget):
         layout.addWidget(self._reason)
         state.events.model.connect(self._on_model)
         state.events.class_index.connect(self._show_class)
+        if state.loaded:  # built on a state that already shows a model
+            self._on_model()
 
     # --- public --------------------------------------------------------------------------
     def rows(self) -> int:

@@ -233,7 +233,6 @@ class DrawPanel(QWidget):
         super().__init__(parent)
         self._explorer: ExplorerState | None = None
         self.reading: Reading | None = None
-        self.readings = 0  # how many times the drawing was read (tests)
 
         self.canvas = DrawCanvas()
         self.canvas.stroke_finished.connect(self.update_reading)
@@ -323,7 +322,6 @@ class DrawPanel(QWidget):
             self.reading_changed.emit(None)
             return
         self.reading = read_image(explorer.model, image)
-        self.readings += 1
         self._show(self.reading, explorer)
         self.reading_changed.emit(self.reading)
 
@@ -338,7 +336,8 @@ class DrawPanel(QWidget):
         self.edit_button.setEnabled(False)
 
     def _show(self, reading: Reading, explorer: ExplorerState) -> None:
-        self.input_view.set_image(reading.image, "28x28, centred by mass")
+        h, w = reading.image.shape[:2]
+        self.input_view.set_image(reading.image, f"{h}x{w}, centred by mass")
         self.recon_view.set_image(reading.reconstruction, "decoded from the latent mean")
         if reading.predicted is None:
             self.reading_label.setText("plain VAE: no classifier to read it")

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayou
 
 from latentlab.core.explore.imaging import picture_uint8
 
-PLACEHOLDER_SIDE = 28  # the empty frame's size before the first image
+PLACEHOLDER_SIDE = 32  # the empty frame's size (pixels) before the first image
 
 
 def to_ink_uint8(image: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 
+from latentlab.core.data.preprocess import SIDE
 from latentlab.core.explore.drawing import Reading
 from latentlab.core.explore.state import ExplorerState
 
@@ -22,7 +23,7 @@ from .shell import Shell
 if TYPE_CHECKING:  # the report (and, through it, the data and training modules) loads on use
     from .report_dialog import ReportDialog, TestLoader
 
-DRAWABLE_SHAPE = (28, 28, 1)  # the canvas is preprocessed like MNIST: 28 x 28 grey
+DRAWABLE_SHAPE = (SIDE, SIDE, 1)  # the canvas is preprocessed like an MNIST digit, grey
 
 
 class InsightTools(QObject):
@@ -74,7 +75,7 @@ class InsightTools(QObject):
         self.draw_action.setToolTip(
             "Show the Draw panel: write a digit and see where the model puts it"
             if drawable
-            else "Drawing needs a model with an encoder for 28 x 28 grey images"
+            else f"Drawing needs a model with an encoder for {SIDE} x {SIDE} grey images"
         )
         self.draw_panel.set_explorer(state if drawable else None)
 

@@ -135,6 +135,8 @@ class LatentScatter(QWidget):
         state.events.model.connect(self._on_model)
         state.events.projection.connect(self._on_projection)
         state.events.z.connect(self._show_marker)
+        if state.loaded:  # built on a state that already shows a model
+            self._on_model()
 
     # --- state events --------------------------------------------------------------------
     def _on_model(self) -> None:

@@ -108,6 +108,8 @@ class LatentSliders(QWidget):
         state.events.z.connect(self._on_z)
         state.events.changed.connect(self.request_strips)
         self._set_enabled(False)
+        if state.loaded:  # built on a state that already shows a model
+            self._on_model()
 
     # --- actions -----------------------------------------------------------------------------
     @Slot()
@@ -203,6 +205,7 @@ class LatentSliders(QWidget):
                     self._grid.removeWidget(widget)
                     widget.deleteLater()
             self._rows = [SliderRow(i, self._user_moved) for i in range(count)]
+            self._place_rows()  # into the grid before anything shows them: no stray windows
         self._directions.clear()
         for kind in self.state.available_kinds():
             self._directions.addItem(DIRECTION_TEXTS.get(kind, kind), kind)

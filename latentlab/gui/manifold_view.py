@@ -6,8 +6,9 @@ Gaussian-quantile spacing is not even in axis units, so the picture is drawn wit
 the ticks name each column's and row's real coordinate; the overlay is then unavailable.
 Clicking a cell asks to move the current point there (`point_chosen`).
 
-The view decodes through the core (`decode_manifold`) when `update_grid` is called with the
-current state; it skips the decode when nothing that shapes the grid changed.
+The view decodes through the core (`decode_request`) when `update_grid` is called with the
+current state; it skips the decode when the core's `grid_key` says nothing that shapes the grid
+changed. The cell maths (Gaussian warping, which cell was clicked) is the core's too.
 """
 
 from __future__ import annotations
@@ -36,9 +37,14 @@ from latentlab.core.explore.latent_model import LatentModel
 from latentlab.core.explore.manifold import (
     MAX_SIZE,
     MIN_SIZE,
+    GridRequest,
     Manifold,
-    decode_manifold,
+    cell_at,
+    cell_centres,
+    decode_request,
+    grid_key,
     save_manifold_png,
+    to_cells,
 )
 from latentlab.core.explore.projection import LinearBasis
 
@@ -73,7 +79,6 @@ class ManifoldView(QWidget):
         self._manifold: Manifold | None = None
         self._key: tuple | None = None
         self._state: GridState | None = None
-        self.decode_count = 0  # how many grids were decoded (tests check the skipping)
 
         self.size_spin = QSpinBox()
         self.size_spin.setRange(MIN_SIZE, MAX_SIZE)
@@ -188,40 +193,28 @@ class ManifoldView(QWidget):
         self.note.setText("No model loaded.")
         self._update_enabled()
 
+    def request(self) -> GridRequest:
+        """The grid as the controls set it up."""
+        return GridRequest(
+            self.size_spin.value(),
+            self.range_spin.value(),
+            self.spacing(),
+            self.centre_check.isChecked(),
+        )
+
     def update_grid(self, state: GridState, axis_labels: tuple[str, str]) -> None:
         """Show the grid for this state, decoding only when something that shapes it changed."""
         self._state = state
-        axes, z = state.axes, np.asarray(state.z, np.float32)
-        here = axes.project(z)
-        centre = (float(here[0]), float(here[1])) if self.centre_check.isChecked() else (0.0, 0.0)
-        off_plane = z - here @ axes.components
-        probs = None if state.class_probs is None else np.asarray(state.class_probs).tobytes()
-        key = (
-            id(state.model),
-            axes.components.tobytes(),
-            np.round(off_plane, 5).tobytes(),
-            probs,
-            self.size_spin.value(),
-            round(self.range_spin.value(), 4),
-            self.spacing(),
-            centre,
-        )
+        request = self.request()
+        key = grid_key(state.model, state.axes, state.z, state.class_probs, request)
         if key != self._key:
-            self._manifold = decode_manifold(
-                state.model,
-                axes,
-                z,
-                state.class_probs,
-                size=self.size_spin.value(),
-                half_range=self.range_spin.value(),
-                spacing=self.spacing(),
-                centre=centre,
+            self._manifold = decode_request(
+                state.model, state.axes, state.z, state.class_probs, request
             )
             self._key = key
-            self.decode_count += 1
             self._show_picture(axis_labels)
             self.grid_changed.emit()
-        self.set_marker(*here)
+        self.set_marker(*state.axes.project(state.z))
         self._update_enabled()
 
     def set_marker(self, x: float, y: float) -> None:
@@ -234,13 +227,8 @@ class ManifoldView(QWidget):
     # --- drawing --------------------------------------------------------------------------
     def _cells(self) -> tuple[np.ndarray, np.ndarray, float, float]:
         """Where each column / row is drawn (centres) and the cell width and height."""
-        m = self._manifold
-        assert m is not None
-        if m.evenly_spaced:
-            return m.xs, m.ys, float(m.xs[1] - m.xs[0]), float(m.ys[1] - m.ys[0])
-        # Equal cells spanning the same extent; the ticks name the real coordinates.
-        cx = np.linspace(m.xs[0], m.xs[-1], m.size)
-        cy = np.linspace(m.ys[0], m.ys[-1], m.size)
+        assert self._manifold is not None
+        cx, cy = cell_centres(self._manifold)
         return cx, cy, float(cx[1] - cx[0]), float(cy[1] - cy[0])
 
     def _rect(self) -> QRectF:
@@ -248,20 +236,8 @@ class ManifoldView(QWidget):
         return QRectF(cx[0] - w / 2, cy[0] - h / 2, w * len(cx), h * len(cy))
 
     def _to_view(self, x: float, y: float) -> tuple[float, float]:
-        m = self._manifold
-        assert m is not None
-        if m.evenly_spaced:
-            return x, y
-        cx, cy, _, _ = self._cells()
-        return float(np.interp(x, m.xs, cx)), float(np.interp(y, m.ys, cy))
-
-    def _from_view(self, x: float, y: float) -> tuple[float, float]:
-        m = self._manifold
-        assert m is not None
-        if m.evenly_spaced:
-            return x, y
-        cx, cy, _, _ = self._cells()
-        return float(np.interp(x, cx, m.xs)), float(np.interp(y, cy, m.ys))
+        assert self._manifold is not None
+        return to_cells(self._manifold, x, y)
 
     def _show_picture(self, axis_labels: tuple[str, str]) -> None:
         m = self._manifold
@@ -321,11 +297,7 @@ class ManifoldView(QWidget):
         x, y = point.x(), point.y()
         if not self._rect().contains(point):
             return
-        cx, cy, _, _ = self._cells()
-        col = int(np.argmin(np.abs(cx - x)))
-        row = int(np.argmin(np.abs(cy - y)))
-        m = self._manifold
-        self.point_chosen.emit(float(m.xs[col]), float(m.ys[row]))
+        self.point_chosen.emit(*cell_at(self._manifold, x, y))
 
     def cell_centre_scene(self, row: int, col: int):
         """Scene position of cell (row from the top, col from the left), for tests."""

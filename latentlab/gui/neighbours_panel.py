@@ -30,7 +30,7 @@ from .image_view import to_qimage
 DEFAULT_K = 8
 MAX_K_SHOWN = 32
 COLUMNS = 8
-THUMB_SIDE = 84  # pixels of a thumbnail's longer side (3x for 28 x 28 digits)
+THUMB_SIDE = 84  # pixels of a thumbnail's longer side (whole-pixel scaling, at most this)
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,37 @@ def test_a_plain_2d_model_grid_and_its_png(tmp_path):
     flat_images, flat_shown = grid.images[0, 0, ..., 0].ravel(), shown[:28, :28].ravel()
     order = np.argsort(flat_images)
     assert np.all(np.diff(flat_shown[order].astype(int)) <= 0)
+
+
+def test_the_grid_key_ignores_moves_within_the_plane_and_sees_everything_else():
+    """A drag across the scatter changes no key (no decode); leaving the plane or the class does."""
+    from latentlab.core.explore.manifold import GridRequest, grid_key
+    from latentlab.core.explore.projection import dims_basis
+
+    axes = dims_basis(3).plane(0, 1)
+    model = object()
+    z = np.array([0.2, -0.4, 1.0], np.float32)
+    request = GridRequest()
+    key = grid_key(model, axes, z, None, request)
+    assert grid_key(model, axes, z + np.array([1.5, 0.7, 0.0], np.float32), None, request) == key
+    assert grid_key(model, axes, z + np.array([0.0, 0.0, 0.1], np.float32), None, request) != key
+    assert grid_key(model, axes, z, np.eye(3, dtype=np.float32)[1], request) != key
+    centred = GridRequest(centred=True)
+    moved = z + np.array([1.5, 0.0, 0.0], np.float32)
+    assert grid_key(model, axes, moved, None, centred) != grid_key(model, axes, z, None, centred)
+
+
+def test_cells_warp_for_gaussian_spacing_and_invert():
+    from latentlab.core.explore.manifold import (
+        Manifold,
+        cell_at,
+        from_cells,
+        grid_coordinates,
+        to_cells,
+    )
+
+    xs = grid_coordinates(5, 2.0, "gaussian")
+    m = Manifold(np.zeros((5, 5, 2, 2, 1), np.float32), xs, xs, "gaussian")
+    x, y = to_cells(m, 0.3, -1.2)
+    np.testing.assert_allclose(from_cells(m, x, y), (0.3, -1.2), atol=1e-6)
+    assert not m.evenly_spaced and cell_at(m, *to_cells(m, xs[1], xs[3])) == (xs[1], xs[3])

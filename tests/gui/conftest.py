@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QMessageBox
 
 from latentlab.core.vae.checkpoint import save_model
 from latentlab.core.vae.config import Config
@@ -91,3 +92,52 @@ def cvae_file(tmp_path):
 @pytest.fixture
 def vae2d_file(tmp_path):
     return save_model(make_record(SMALL_VAE_2D, seed=2), tmp_path / "small-vae-2d.safetensors")
+
+
+# --- the explorer window, shared by the window tests -------------------------------------------
+
+LOAD_MS = 10_000  # a small model loads in well under a second; a slow CI machine gets slack
+
+
+def no_test_data(dataset: str):
+    """The windows' test loader: the data set's images are never installed for the tests."""
+    raise FileNotFoundError(f"no {dataset} test data in the test environment")
+
+
+@pytest.fixture
+def open_explorer_window(qtbot):
+    """Open explorer windows: ``open_explorer_window(path=None, **MainWindow keywords)``.
+
+    Each window has no training dock, the no-data test loader and a Discard answer to "save the
+    unsaved model?" unless a keyword says otherwise; it is returned shown, active and (with a
+    `path`) with that model loaded, and is shut down (threads joined) after the test.
+    """
+    windows = []
+
+    def open_window(path=None, **kwargs):
+        from latentlab.gui.main_window import MainWindow  # Qt widgets: after the QApplication
+
+        kwargs.setdefault("training_factory", None)
+        kwargs.setdefault("test_loader", no_test_data)
+        kwargs.setdefault("ask_unsaved", lambda allow_cancel: QMessageBox.StandardButton.Discard)
+        window = MainWindow(**kwargs)
+        windows.append(window)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()  # activation is asynchronous: keys reach shortcuts only after it
+        qtbot.waitUntil(window.isActiveWindow)
+        if path is not None:
+            with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+                window.open_model(path)
+        return window
+
+    yield open_window
+    for window in windows:
+        window.shutdown()
+
+
+@pytest.fixture
+def explorer_window(open_explorer_window, cvae_file):
+    """The explorer window with the small CVAE loaded (see `open_explorer_window`)."""
+    return open_explorer_window(cvae_file)

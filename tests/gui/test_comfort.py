@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
 from latentlab.gui import theme
 from latentlab.gui.help_dialogs import ShortcutsDialog, package_version, shortcut_rows
 from latentlab.gui.image_view import to_ink_uint8
-from latentlab.gui.main_window import MainWindow
+from latentlab.gui.main_window import MainWindow, default_training_factory
 
-LOAD_MS = 10_000
 NATIVE = QKeySequence.SequenceFormat.NativeText
 
 
@@ -48,17 +47,9 @@ def system_theme_afterwards():
 
 
 @pytest.fixture
-def window(qtbot, cvae_file):
+def window(open_explorer_window, cvae_file):
     """The real window (training dock included) with a small model loaded."""
-    win = MainWindow()
-    win._ask_unsaved = lambda allow_cancel=True: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    with qtbot.waitSignal(win.model_loaded, timeout=LOAD_MS):
-        win.open_model(cvae_file)
-    yield win
-    win.shutdown()
+    return open_explorer_window(cvae_file, training_factory=default_training_factory)
 
 
 def lightness(role: QPalette.ColorRole = QPalette.ColorRole.Window) -> int:
@@ -148,18 +139,13 @@ def test_plots_added_after_the_theme_was_chosen_match_it(qtbot, window):
     assert late.getPlotItem().getAxis("bottom").textPen().color().name() == theme.DARK_PLOTS.text
 
 
-def test_a_model_opened_in_the_dark_theme_is_drawn_dark(qtbot, cvae_file):
+def test_a_model_opened_in_the_dark_theme_is_drawn_dark(open_explorer_window, cvae_file):
     """The scatter's marker and legend entries are made when a model arrives, after the theme."""
     theme.manager().set_mode(theme.DARK)
-    win = MainWindow(training_factory=None)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.model_loaded, timeout=LOAD_MS):
-        win.open_model(cvae_file)
+    win = open_explorer_window(cvae_file)
     dark = theme.DARK_PLOTS
     assert win.scatter.marker.pen.color().name() == dark.marker
     assert plot_colours_of(win) == (dark.background, dark.text, dark.text)
-    win.shutdown()
 
 
 # --- shortcuts and about ----------------------------------------------------------------------

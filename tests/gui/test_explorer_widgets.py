@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
+from latentlab.core.explore.state import ExplorerState
+from latentlab.core.vae.latent_model import vae_document
 from latentlab.gui import settings
 from latentlab.gui.class_selector import PLAIN_REASON, ClassSelector, short_name
 from latentlab.gui.image_view import DigitView, to_ink_uint8, to_qimage
 from latentlab.gui.latent_sliders import LatentSliders
 from latentlab.gui.model_info_dialog import ModelInfoDialog, history_rows
 
-from .conftest import SMALL_VAE_2D, make_record
+from .conftest import SMALL_CVAE, SMALL_VAE_2D, make_record
 
 FASHION = (
     "T-shirt/top",
@@ -27,111 +32,162 @@ FASHION = (
     "Bag",
     "Ankle boot",
 )
+DIGITS = tuple(str(i) for i in range(10))
 
 
 class Recorder:
+    """Collects the values a state event (or a Qt signal) announces."""
+
     def __init__(self, signal) -> None:
         self.calls: list[tuple] = []
         signal.connect(lambda *args: self.calls.append(args))
 
 
+def record_reaching(extent: float, latent_dim: int = 4, conditional: bool = True, **changes):
+    """A small model whose encoded means reach exactly `extent` (0: the prior's own range)."""
+    config = SMALL_CVAE if conditional else SMALL_VAE_2D
+    record = make_record(config.replace(latent_dim=latent_dim))
+    mu = record.test_encoding.mu
+    record.test_encoding.mu = (mu * (extent / np.abs(mu).max())).astype(np.float32)
+    return replace(record, **changes) if changes else record
+
+
+def make_selector(qtbot, record) -> tuple[ExplorerState, ClassSelector]:
+    """A selector bound to a state, then a model opened on it (as the window does)."""
+    state = ExplorerState()
+    selector = ClassSelector(state)
+    qtbot.addWidget(selector)
+    state.open(vae_document(record))
+    return state, selector
+
+
 # --- class selector ---------------------------------------------------------------------------
 
 
-def test_selector_buttons_are_exclusive_and_emit_the_digit(qtbot):
-    selector = ClassSelector()
-    qtbot.addWidget(selector)
-    selector.set_classes([str(i) for i in range(10)], conditional=True)
-    chosen = Recorder(selector.digit_selected)
+def test_selector_buttons_are_exclusive_and_set_the_states_class(qtbot):
+    state, selector = make_selector(qtbot, record_reaching(2.0))
+    chosen = Recorder(state.events.class_index)
     qtbot.mouseClick(selector.buttons()[6], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(selector.buttons()[2], Qt.MouseButton.LeftButton)
-    assert chosen.calls == [(6,), (2,)]
+    assert chosen.calls == [(6,), (2,)] and state.class_index == 2
     assert selector.digit() == 2 and not selector.buttons()[6].isChecked()
-    selector.set_digit(9)  # programmatic: shown, not emitted
-    assert selector.digit() == 9 and chosen.calls == [(6,), (2,)]
+    state.set_class(9)  # from elsewhere (a key, a scatter click): shown, not set again
+    assert selector.digit() == 9 and chosen.calls == [(6,), (2,), (9,)]
+    selector.select(4)  # as the 0-9 keys do
+    assert state.class_index == 4 and selector.buttons()[4].isChecked()
 
 
 def test_selector_shows_word_class_names_whole_in_two_rows_with_tooltips(qtbot):
-    selector = ClassSelector()
-    qtbot.addWidget(selector)
-    selector.set_classes([str(i) for i in range(10)], conditional=True)
+    state, selector = make_selector(qtbot, record_reaching(2.0, class_names=DIGITS))
     assert selector.rows() == 1
-    selector.set_classes(FASHION, conditional=True)
+    state.open(vae_document(record_reaching(2.0, class_names=FASHION)))
     assert selector.rows() == 2
     assert [b.text() for b in selector.buttons()] == list(FASHION)
     assert selector.buttons()[0].toolTip() == "T-shirt/top (key 0)"
     assert selector.buttons()[9].toolTip() == "Ankle boot (key 9)"
-    long_names = [*FASHION[:9], "Extraordinarily long coat"]
-    selector.set_classes(long_names, conditional=True)
+    long_names = (*FASHION[:9], "Extraordinarily long coat")
+    state.open(vae_document(record_reaching(2.0, class_names=long_names)))
     assert selector.buttons()[9].text() == short_name(long_names[9]) == "Extrao…"
     assert selector.buttons()[9].toolTip() == "Extraordinarily long coat (key 9)"
-    selector.set_classes([str(i) for i in range(10)], conditional=True)
+    state.open(vae_document(record_reaching(2.0, class_names=DIGITS)))
     assert selector.rows() == 1 and selector.buttons()[9].text() == "9"
+    assert len(selector.buttons()) == 10
 
 
 def test_selector_is_disabled_for_a_plain_model_and_says_why(qtbot):
-    selector = ClassSelector()
-    qtbot.addWidget(selector)
-    selector.set_classes([str(i) for i in range(10)], conditional=False)
+    state, selector = make_selector(qtbot, record_reaching(2.0, latent_dim=2, conditional=False))
+    assert len(selector.buttons()) == 10
     assert not any(b.isEnabled() for b in selector.buttons())
     assert selector.reason() == PLAIN_REASON and selector.digit() is None
-    selector.set_classes([str(i) for i in range(10)], conditional=True)
+    selector.select(3)  # a key does nothing without a class input
+    assert state.class_index == 0 and selector.digit() is None
+    state.open(vae_document(record_reaching(2.0)))
     assert all(b.isEnabled() for b in selector.buttons()) and selector.reason() == ""
 
 
 # --- sliders ----------------------------------------------------------------------------------
 
 
-def test_sliders_are_built_from_the_dimension_count(qtbot):
-    sliders = LatentSliders()
+def make_sliders(qtbot, record) -> tuple[ExplorerState, LatentSliders]:
+    state = ExplorerState()
+    sliders = LatentSliders(state)
     qtbot.addWidget(sliders)
-    sliders.set_dimension(10)
+    state.open(vae_document(record))
+    return state, sliders
+
+
+def test_sliders_are_built_from_the_dimension_count(qtbot):
+    state, sliders = make_sliders(qtbot, record_reaching(2.0, latent_dim=10))
     assert sliders.count() == 10
     assert (sliders.slider(0).minimum(), sliders.slider(0).maximum()) == (-350, 350)
     assert sliders.spin_box(9).maximum() == pytest.approx(3.5)
-    sliders.set_dimension(2)
+    state.open(vae_document(record_reaching(2.0, latent_dim=2, conditional=False)))
     assert sliders.count() == 2 and sliders.values() == [0.0, 0.0]
 
 
-def test_slider_and_value_box_stay_in_step_and_emit_each_change(qtbot):
-    sliders = LatentSliders()
-    qtbot.addWidget(sliders)
-    sliders.set_dimension(3)
-    changes = Recorder(sliders.value_changed)
+def test_slider_and_value_box_stay_in_step_and_move_the_state_on_each_change(qtbot):
+    state, sliders = make_sliders(qtbot, record_reaching(2.0, latent_dim=3))
+    moves = Recorder(state.events.z)
     sliders.slider(1).setValue(-37)
     sliders.spin_box(2).setValue(1.25)
-    assert changes.calls == [(1, -0.37), (2, 1.25)]
+    assert len(moves.calls) == 2
+    np.testing.assert_allclose(state.z, [0.0, -0.37, 1.25], atol=1e-6)
     assert sliders.spin_box(1).value() == pytest.approx(-0.37)
     assert sliders.slider(2).value() == 125
-    for _ in range(4):  # a drag emits on every step, not only on release
+    for _ in range(4):  # a drag moves the state on every step, not only on release
         sliders.slider(0).triggerAction(sliders.slider(0).SliderAction.SliderSingleStepAdd)
-    assert len(changes.calls) == 6 and changes.calls[-1] == (0, 0.04)
+    assert len(moves.calls) == 6
+    np.testing.assert_allclose(state.z, [0.04, -0.37, 1.25], atol=1e-6)
 
 
-def test_set_values_shows_all_rows_without_emitting(qtbot):
-    sliders = LatentSliders()
-    qtbot.addWidget(sliders)
-    sliders.set_dimension(3)
-    changes = Recorder(sliders.value_changed)
-    sliders.set_values([0.5, -3.5, 2.333])
-    assert changes.calls == []
+def test_sliders_show_the_states_point_without_moving_it(qtbot):
+    state, sliders = make_sliders(qtbot, record_reaching(2.0, latent_dim=3))
+    moves = Recorder(state.events.z)
+    state.set_z(np.array([0.5, -3.5, 2.333], np.float32))
+    assert len(moves.calls) == 1  # the rows show it; they do not set it again, rounded
+    np.testing.assert_array_equal(state.z, np.array([0.5, -3.5, 2.333], np.float32))
     assert sliders.values() == pytest.approx([0.5, -3.5, 2.33])
     assert [sliders.slider(i).value() for i in range(3)] == [50, -350, 233]
     with pytest.raises(ValueError):
-        sliders.set_values([1.0])
+        state.set_z(np.array([1.0], np.float32))
 
 
-def test_random_and_reset_buttons_only_ask(qtbot):
-    sliders = LatentSliders()
-    qtbot.addWidget(sliders)
-    sliders.set_dimension(2)
-    randoms, resets = Recorder(sliders.random_requested), Recorder(sliders.reset_requested)
+def test_sliders_reach_the_encoded_points_beyond_the_prior(qtbot):
+    """Encoded points reaching 3.9 widen every slider: a point there shows 3.9, not 3.5."""
+    record = record_reaching(3.9, latent_dim=3)
+    state, sliders = make_sliders(qtbot, record)
+    assert sliders.slider(0).maximum() >= 390 and sliders.spin_box(0).maximum() >= 3.9
+    state.set_z(np.array([3.9, -3.9, 0.0], np.float32))
+    assert sliders.values() == pytest.approx([3.9, -3.9, 0.0])
+    assert [sliders.slider(i).value() for i in range(2)] == [390, -390]
+    np.testing.assert_allclose(state.z, [3.9, -3.9, 0.0], atol=1e-6)  # not clipped either
+    far = int(np.argmax(np.abs(record.test_encoding.mu).max(axis=1)))
+    state.select(far)  # the encoded point itself, as a scatter click shows it
+    np.testing.assert_allclose(sliders.values(), record.test_encoding.mu[far], atol=0.006)
+    assert max(abs(v) for v in sliders.values()) == pytest.approx(3.9)
+
+
+def test_random_and_reset_buttons_move_the_state(qtbot):
+    state, sliders = make_sliders(qtbot, record_reaching(2.0, latent_dim=2, conditional=False))
     qtbot.mouseClick(sliders.random_button, Qt.MouseButton.LeftButton)
+    z = state.z
+    assert np.any(z != 0) and np.all(np.abs(z) <= state.slider_range)
+    np.testing.assert_allclose(sliders.values(), z, atol=0.006)
     qtbot.mouseClick(sliders.reset_button, Qt.MouseButton.LeftButton)
-    assert len(randoms.calls) == 1 and len(resets.calls) == 1
+    np.testing.assert_array_equal(state.z, [0.0, 0.0])
+    assert sliders.values() == [0.0, 0.0]
 
 
 # --- image view -------------------------------------------------------------------------------
+
+
+def drawn_grey(view: DigitView) -> int:
+    """The grey the view draws at its centre (inside the image), as on screen."""
+    view.resize(200, 260)
+    view.show()
+    QApplication.processEvents()
+    image = view.grab().toImage()
+    return image.pixelColor(image.width() // 2, image.height() // 2).red()
 
 
 def test_image_is_row_major_with_dark_ink(qtbot):
@@ -141,7 +197,9 @@ def test_image_is_row_major_with_dark_ink(qtbot):
     qtbot.addWidget(view)
     view.set_image(image, "caption")
     np.testing.assert_array_equal(view.shown_image(), image)
-    assert view._item.levels is not None and list(view._item.levels) == [0, 1]
+    half = np.full((28, 28), 0.5, np.float32)  # drawn as 0.5, not stretched to full ink
+    view.set_image(half)
+    assert drawn_grey(view) == to_ink_uint8(half)[0, 0]
     qimage = to_qimage(image, scale=10)
     assert (qimage.width(), qimage.height()) == (280, 280)
     assert qimage.format() == QImage.Format.Format_Grayscale8
@@ -156,9 +214,29 @@ def test_cleared_view_shows_its_message(qtbot):
     view = DigitView("t")
     qtbot.addWidget(view)
     view.set_image(np.ones((28, 28), np.float32), "x")
+    assert drawn_grey(view) < 40
     view.clear("nothing here")
     assert view.image() is None and view.caption() == "nothing here"
-    assert not view._item.isVisible()
+    assert drawn_grey(view) > 200  # the ink is gone: an empty frame
+
+
+def test_the_view_shows_grey_and_colour_images_of_any_size(qtbot):
+    view = DigitView("t")
+    qtbot.addWidget(view)
+    grey = np.linspace(0, 1, 32 * 20, dtype=np.float32).reshape(32, 20, 1)
+    view.set_image(grey)
+    assert view.image().shape == (32, 20)
+    np.testing.assert_array_equal(view.image(), grey[..., 0])
+    colour = np.zeros((16, 16, 3), np.float32)
+    colour[..., 0] = 1.0  # pure red
+    view.set_image(colour)
+    np.testing.assert_array_equal(view.image(), colour)
+    view.resize(200, 260)
+    view.show()
+    QApplication.processEvents()
+    picture = view.grab().toImage()
+    centre = picture.pixelColor(picture.width() // 2, picture.height() // 2)
+    assert (centre.red(), centre.green(), centre.blue()) == (255, 0, 0)
 
 
 # --- model info -------------------------------------------------------------------------------

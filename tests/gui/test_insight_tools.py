@@ -1,7 +1,8 @@
 """Draw a digit, which dimensions matter, and the model report, driven through real widgets.
 
 Expected numbers come from an independent core computation on the same file (preprocess, read,
-KL, strips, report), so these tests check the wiring and what is shown, not copied results.
+KL, strips, report) and an `ExplorerState` of their own, so these tests check the wiring and what
+is shown, not copied results.
 """
 
 from __future__ import annotations
@@ -15,18 +16,18 @@ from PySide6.QtWidgets import QMessageBox
 
 from latentlab.core.data import datasets
 from latentlab.core.data.preprocess import mnist_like
-from latentlab.core.explore.dimensions import decode_strips, dims_basis, pca_basis
+from latentlab.core.explore.dimensions import decode_strips, kl_along, kl_per_dimension
 from latentlab.core.explore.drawing import ellipse, read_image
-from latentlab.core.explorer import SLIDER_RANGE, Explorer
+from latentlab.core.explore.projection import dims_basis, pca_basis
+from latentlab.core.explore.state import ExplorerState
 from latentlab.core.vae.checkpoint import load_model, save_model
 from latentlab.core.vae.report import evaluate_report
-from latentlab.gui.latent_sliders import strip_image
-from latentlab.gui.main_window import MainWindow
 from latentlab.gui.report_dialog import ReportDialog
+from latentlab.gui.slider_rows import strip_image
 
+from ..factories import open_state
 from .conftest import SMALL_CVAE, make_record
 
-LOAD_MS = 10_000
 REPORT_MS = 60_000
 
 
@@ -36,24 +37,9 @@ def no_modal_dialogs(monkeypatch):
 
 
 @pytest.fixture
-def make_window(qtbot):
-    windows: list[MainWindow] = []
-
-    def make(path) -> MainWindow:
-        window = MainWindow(training_factory=None)
-        window._ask_unsaved = lambda allow_cancel=True: QMessageBox.StandardButton.Discard
-        qtbot.addWidget(window)
-        window.resize(1300, 900)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
-            window.open_model(path)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
+def make_window(open_explorer_window):
+    """The shared explorer window (conftest) on the model file `path`."""
+    return open_explorer_window
 
 
 def draw_seven(qtbot, canvas) -> None:
@@ -64,6 +50,15 @@ def draw_seven(qtbot, canvas) -> None:
     for p in points[1:]:
         qtbot.mouseMove(canvas, p)
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
+
+
+def reference(path) -> ExplorerState:
+    return open_state(load_model(path))
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    """An (H, W, 1) model image as a grey view holds it: (H, W)."""
+    return np.asarray(image)[..., 0]
 
 
 def open_draw_panel(qtbot, window):
@@ -85,29 +80,31 @@ def test_drawing_is_read_and_placed_on_the_scatter(qtbot, make_window, cvae_file
         draw_seven(qtbot, panel.canvas)
     qtbot.waitUntil(lambda: panel.reading is not None)
 
-    ref = Explorer(load_model(cvae_file))
+    ref = reference(cvae_file)
     image = mnist_like(panel.canvas.ink())
-    expected = read_image(ref.net, image)
+    expected = read_image(ref.model, image)
     reading = panel.reading
-    np.testing.assert_allclose(reading.image, image)
+    np.testing.assert_allclose(grey(reading.image), image)
     np.testing.assert_allclose(reading.mu, expected.mu, atol=1e-6)
     np.testing.assert_allclose(panel.input_view.shown_image(), image)
-    np.testing.assert_allclose(panel.recon_view.shown_image(), expected.reconstruction, atol=1e-6)
+    np.testing.assert_allclose(
+        panel.recon_view.shown_image(), grey(expected.reconstruction), atol=1e-6
+    )
     name = ref.class_names[expected.predicted]
     assert panel.reading_label.text() == f"Reads as {name} — {expected.confidence:.0%}"
 
     # Where it lands: the star at the projected mean, the ellipses of the projected q(z|x).
     assert tools.overlay.is_shown()
     x, y = tools.overlay.mean.getData()
-    assert (x[0], y[0]) == pytest.approx(tuple(ref.axes.project(expected.mu)), abs=1e-5)
+    assert (x[0], y[0]) == pytest.approx(tuple(ref.projection.project(expected.mu)), abs=1e-5)
     for item, n in ((tools.overlay.one_sigma, 1), (tools.overlay.two_sigma, 2)):
-        outline = ellipse(expected.mu, expected.var, ref.axes, n_sigma=n)
+        outline = ellipse(expected.mu, expected.var, ref.projection, n_sigma=n)
         ex, ey = item.getData()
         np.testing.assert_allclose(np.column_stack([ex, ey]), outline, atol=1e-4)
 
     # Other axes: the overlay follows.
     window.scatter.set_axes_choice("dims", 1, 3)
-    axes = window.explorer.axes
+    axes = window.state.projection
     x, y = tools.overlay.mean.getData()
     assert (x[0], y[0]) == pytest.approx((expected.mu[1], expected.mu[3]), abs=1e-5)
     ex, _ = tools.overlay.one_sigma.getData()
@@ -147,15 +144,14 @@ def test_edit_in_sliders_takes_the_drawings_latent_and_class(qtbot, make_window,
     reading = panel.reading
     qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
 
-    z = np.clip(reading.mu, -SLIDER_RANGE, SLIDER_RANGE)
-    np.testing.assert_allclose(window.explorer.z, z, atol=1e-6)
+    ref = reference(cvae_file)
+    z = np.clip(reading.mu, -ref.slider_range, ref.slider_range)  # kept inside the sliders' box
+    np.testing.assert_allclose(window.state.z, z, atol=1e-6)
     np.testing.assert_allclose(window.sliders.values(), z, atol=0.006)
-    assert window.explorer.digit == reading.predicted
+    assert window.state.class_index == reading.predicted
     assert window.selector.digit() == reading.predicted
-    ref = Explorer(load_model(cvae_file))
-    ref.set_z(z)
-    ref.set_digit(reading.predicted)
-    np.testing.assert_allclose(window.image_view.shown_image(), ref.decode(), atol=1e-6)
+    ref.set_point(z, reading.predicted)
+    np.testing.assert_allclose(window.image_view.shown_image(), grey(ref.decode()), atol=1e-6)
     assert window.scatter.marker_position() == pytest.approx(tuple(ref.current_point()), abs=1e-5)
 
 
@@ -178,7 +174,8 @@ def test_kl_bars_and_ordering_by_kl(qtbot, make_window, tmp_path):
     path = save_model(record, tmp_path / "kl.safetensors")
     window = make_window(path)
     sliders = window.sliders
-    kl = dims_basis(load_model(path).test_encoding).kl
+    enc = load_model(path).test_encoding
+    kl = kl_per_dimension(enc.mu, enc.logvar)
     for i in range(4):
         bar = sliders.kl_bar(i)
         assert bar.isVisible() and bar.kl == pytest.approx(kl[i])
@@ -194,7 +191,7 @@ def test_kl_bars_and_ordering_by_kl(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: visual_order(sliders) == expected)
     # Reordering changes where the rows are, not what they do.
     sliders.slider(1).setValue(120)
-    assert window.explorer.z[1] == pytest.approx(1.2)
+    assert window.state.z[1] == pytest.approx(1.2)
     qtbot.mouseClick(sliders.order_by_kl_box, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: visual_order(sliders) == [0, 1, 2, 3])
 
@@ -203,54 +200,67 @@ def test_principal_component_sliders_move_along_the_scatter_axes(qtbot, make_win
     window = make_window(cvae_file)
     sliders = window.sliders
     window.sliders.slider(0).setValue(50)  # start away from the origin
-    sliders.directions_combo.setCurrentIndex(1)
-    basis = pca_basis(load_model(cvae_file).test_encoding)
+    sliders.set_directions("pca")  # as a user picks it in the combo
+    assert sliders.directions_combo.currentData() == "pca"
+    enc = load_model(cvae_file).test_encoding
+    basis = pca_basis(enc.mu)
     assert [sliders.label(i).text() for i in range(4)] == ["PC1", "PC2", "PC3", "PC4"]
-    z0 = window.explorer.z.copy()
+    z0 = window.state.z
     np.testing.assert_allclose(sliders.values(), basis.coords(z0), atol=0.006)
-    assert sliders.kl_bar(0).kl == pytest.approx(basis.kl[0])
+    pc_kl = kl_along(enc.mu, enc.logvar, basis.components)
+    assert sliders.kl_bar(0).kl == pytest.approx(pc_kl[0])
 
     sliders.slider(0).setValue(150)  # PC1 = 1.5: the marker moves to x = 1.5 on the PCA scatter
     expected = basis.with_coord(z0, 0, 1.5)
-    np.testing.assert_allclose(window.explorer.z, expected, atol=1e-5)
+    np.testing.assert_allclose(window.state.z, expected, atol=1e-5)
     x, y = window.scatter.marker_position()
-    before = window.explorer.axes.project(z0)
+    before = window.state.projection.project(z0)
     assert x == pytest.approx(1.5, abs=1e-4) and y == pytest.approx(before[1], abs=1e-4)
-    ref = Explorer(load_model(cvae_file))
+    ref = reference(cvae_file)
     ref.set_z(expected)
-    np.testing.assert_allclose(window.image_view.shown_image(), ref.decode(), atol=1e-6)
+    np.testing.assert_allclose(window.image_view.shown_image(), grey(ref.decode()), atol=1e-6)
 
-    sliders.directions_combo.setCurrentIndex(0)  # back to raw: the raw values of that z
-    np.testing.assert_allclose(sliders.values(), np.clip(expected, -3.5, 3.5), atol=0.006)
+    sliders.set_directions("dims")  # back to raw: the raw values of that z
+    r = ref.slider_range  # the reference slides along raw dimensions
+    np.testing.assert_allclose(sliders.values(), np.clip(expected, -r, r), atol=0.006)
 
 
-def test_strips_follow_the_class_and_the_latent(qtbot, make_window, cvae_file):
+def test_strips_follow_the_class_and_the_latent(qtbot, make_window, cvae_file, monkeypatch):
     window = make_window(cvae_file)
     sliders = window.sliders
-    ref = Explorer(load_model(cvae_file))
-    basis = dims_basis(ref.encoding)
+    ref = reference(cvae_file)
+    basis = dims_basis(ref.latent_dim)
+    # Count the strip decodes at the state, where the sliders ask for them.
+    decodes: list[int] = []
+    real_strips = window.state.slider_strips
+
+    def counting_strips():
+        decodes.append(1)
+        return real_strips()
+
+    monkeypatch.setattr(window.state, "slider_strips", counting_strips)
 
     def strips_match() -> bool:
-        images = decode_strips(ref.net, basis, ref.z, ref.class_input())
+        images = decode_strips(ref.model, basis, ref.z, ref.condition())
         return all(sliders.strip(i).image() == strip_image(images[i]) for i in range(4))
 
     qtbot.waitUntil(strips_match)
     assert all(sliders.strip(i).isVisible() for i in range(4))
-    count = sliders.strip_updates
+    count = len(decodes)
     window.selector.select(6)
-    ref.set_digit(6)
+    ref.set_class(6)
     qtbot.waitUntil(strips_match)
     sliders.slider(3).setValue(-200)
     ref.set_latent(3, -2.0)
     qtbot.waitUntil(strips_match)
-    assert sliders.strip_updates > count
+    assert len(decodes) > count
     # A drag's burst of moves is folded into a few strip updates, not one per step.
-    count = sliders.strip_updates
+    count = len(decodes)
     for v in range(-200, 201, 10):
         sliders.slider(2).setValue(v)
     ref.set_latent(2, 2.0)
     qtbot.waitUntil(strips_match)
-    assert sliders.strip_updates - count < 41
+    assert 0 < len(decodes) - count < 41
 
     qtbot.mouseClick(sliders.strips_box, Qt.MouseButton.LeftButton)
     assert not any(sliders.strip(i).isVisible() for i in range(4))
@@ -271,7 +281,7 @@ def test_evaluate_from_the_model_menu(qtbot, make_window, tiny_model, tiny_datas
     window = make_window(tiny_model)
     tools = window.insight_tools
     assert tools.evaluate_action.isEnabled()
-    assert tools.evaluate_action in tools._model_menu().actions()
+    assert tools.evaluate_action in window.model_menu.actions()
     tools.evaluate_action.trigger()
     dialog = tools.report_dialog
     assert isinstance(dialog, ReportDialog) and dialog.isVisible()
@@ -343,7 +353,8 @@ def test_a_plain_vae_drawing_has_no_reading_but_lands_on_the_plane(qtbot, make_w
     x, y = tools.overlay.mean.getData()
     assert (x[0], y[0]) == pytest.approx(tuple(panel.reading.mu), abs=1e-5)  # z1, z2 axes
     qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
-    np.testing.assert_allclose(window.explorer.z, np.clip(panel.reading.mu, -3.5, 3.5), atol=1e-6)
+    r = window.state.slider_range
+    np.testing.assert_allclose(window.state.z, np.clip(panel.reading.mu, -r, r), atol=1e-6)
     # Hiding the dock hides its overlay; showing it brings the overlay back.
     tools.draw_action.trigger()
     qtbot.waitUntil(lambda: not tools.overlay.is_shown())

@@ -64,8 +64,10 @@ def make_window(qtbot):
 
     def make(path: Path | None = None, *, training: bool = False) -> MainWindow:
         factory = main_window_module.default_training_factory if training else None
-        window = MainWindow(training_factory=factory)
-        window._ask_unsaved = lambda allow_cancel=True: QMessageBox.StandardButton.Discard
+        window = MainWindow(
+            training_factory=factory,
+            ask_unsaved=lambda allow_cancel=True: QMessageBox.StandardButton.Discard,
+        )
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
@@ -102,8 +104,8 @@ def _assert_refused(qtbot, window: MainWindow, dialogs: Calls, path: Path, words
     """Opening `path` shows one dialog naming it; the model shown before stays, untouched."""
     import re
 
-    explorer, title, shown_path = window.explorer, window.windowTitle(), window.model_path
-    z = explorer.z.copy()
+    document, title, shown_path = window.document, window.windowTitle(), window.model_path
+    z = window.state.z
     with qtbot.waitSignal(window.load_failed, timeout=LOAD_MS) as failed:
         window.open_model(path)
     message = failed.args[0]
@@ -112,7 +114,7 @@ def _assert_refused(qtbot, window: MainWindow, dialogs: Calls, path: Path, words
     assert len(dialogs.calls) == 1
     parent, heading, text = dialogs.calls[0]
     assert parent is window and heading == "Could not open the model" and text == message
-    assert window.explorer is explorer and (window.explorer.z == z).all()
+    assert window.document is document and (window.state.z == z).all()
     assert window.windowTitle() == title and window.model_path == shown_path
     assert window.stack.currentIndex() == 1  # still the explorer, not the "no model" page
     assert not window.loader.is_busy and not window.busy_bar.isVisible()
@@ -157,7 +159,7 @@ def test_a_good_model_at_a_non_ascii_path_opens(qtbot, make_window, cvae_file, t
     path = save_model(make_record(SMALL_VAE_2D, seed=6), folder / "modèle ✓.safetensors")
     with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
         window.open_model(path)
-    assert window.model_path == path.resolve() and window.explorer.latent_dim == 2
+    assert window.model_path == path.resolve() and window.state.latent_dim == 2
     assert "modèle ✓.safetensors" in window.windowTitle()
 
 
@@ -182,7 +184,7 @@ def test_a_newer_broken_file_wins_over_an_older_good_one(
     qtbot, make_window, cvae_file, vae2d_file, dialogs, tmp_path
 ):
     window = make_window(cvae_file)
-    explorer = window.explorer
+    document = window.document
     bad = build(CASES[2], tmp_path)
     loaded = Calls(window.model_loaded)
     with qtbot.waitSignal(window.load_failed, timeout=LOAD_MS):
@@ -190,7 +192,7 @@ def test_a_newer_broken_file_wins_over_an_older_good_one(
         window.open_model(bad)
     QCoreApplication.processEvents()
     assert loaded.calls == [] and len(dialogs.calls) == 1
-    assert window.explorer is explorer  # the older request was dropped, not shown late
+    assert window.document is document  # the older request was dropped, not shown late
 
 
 def test_a_trained_model_arriving_during_a_file_load_wins(qtbot, make_window, cvae_file):
@@ -202,7 +204,7 @@ def test_a_trained_model_arriving_during_a_file_load_wins(qtbot, make_window, cv
         window.open_model(cvae_file)
         window.adopt_record(record)
     QCoreApplication.processEvents()
-    assert len(loaded.calls) == 1 and window.explorer.record is record
+    assert len(loaded.calls) == 1 and window.document.payload is record
     assert window.is_unsaved
 
 
@@ -230,7 +232,7 @@ def test_out_of_disk_on_save_says_so_and_keeps_everything(
     _, heading, text = dialogs.calls[0]
     assert heading == "Could not save the model" and str(target) in text
     assert "No space left on device" in text
-    assert window.explorer.record is record and window.is_unsaved  # nothing lost: save again
+    assert window.document.payload is record and window.is_unsaved  # nothing lost: save again
     assert window.isWindowModified() and window.save_action.isEnabled()
     assert target.read_bytes() == previous
     assert [p.name for p in tmp_path.iterdir()] == ["mine.safetensors"]
@@ -277,7 +279,7 @@ def test_cancel_at_any_point_ends_the_run_and_keeps_the_model(
     qtbot, make_window, cvae_file, tiny_dataset, when
 ):
     window = make_window(cvae_file, training=True)
-    explorer = window.explorer
+    document = window.document
     controller, thread = _start(window, tiny_dataset)
     if when == "after the first batches":
         qtbot.waitUntil(lambda: controller._progress is not None, timeout=RUN_MS)
@@ -291,22 +293,22 @@ def test_cancel_at_any_point_ends_the_run_and_keeps_the_model(
     assert status.startswith("Cancelled"), status
     if when == "after the first epoch":
         assert controller.panel.use_button.isVisible()  # the last good epoch is kept
-    assert window.explorer is explorer  # a cancelled run never replaces the model by itself
+    assert window.document is document  # a cancelled run never replaces the model by itself
 
 
 def test_a_nan_loss_keeps_the_app_and_the_model(qtbot, make_window, cvae_file, tiny_dataset):
     """A learning rate of 1e3: the loss turns NaN, the run stops, the dialog says why."""
     window = make_window(cvae_file, training=True)
-    explorer = window.explorer
+    document = window.document
     controller, thread = _start(window, tiny_dataset, optimizer="sgd", learning_rate=1e3)
     qtbot.waitUntil(lambda: not controller.is_running, timeout=RUN_MS)
     assert thread.isFinished()
     box = controller.message_box
     assert box is not None and box.isVisible() and "NaN" in box.text()
     assert controller.panel.status_label.text() == "Training failed"
-    assert window.explorer is explorer and not window.is_unsaved
+    assert window.document is document and not window.is_unsaved
     window.sliders.slider(0).setValue(150)  # still explorable
-    assert window.explorer.z[0] == pytest.approx(1.5)
+    assert window.state.z[0] == pytest.approx(1.5)
 
 
 def test_opening_a_model_while_training_runs(
@@ -328,7 +330,7 @@ def test_opening_a_model_while_training_runs(
 
     with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
         controller.panel.use_button.click()  # the user takes the last finished epoch
-    assert window.is_unsaved and window.explorer.config.dataset == "tiny"
+    assert window.is_unsaved and window.document.payload.config.dataset == "tiny"
 
 
 def test_broken_data_when_training_starts_is_named_and_nothing_runs(
@@ -346,7 +348,7 @@ def test_broken_data_when_training_starts_is_named_and_nothing_runs(
 
     monkeypatch.setattr(DataDialog, "exec", look_and_cancel)
     window = make_window(cvae_file, training=True)
-    explorer = window.explorer
+    document = window.document
     controller = window.training
     assert controller.start(train_config(), device="cpu", data_dir=str(folder))
     qtbot.waitUntil(lambda: not controller.is_running, timeout=RUN_MS)
@@ -354,7 +356,7 @@ def test_broken_data_when_training_starts_is_named_and_nothing_runs(
     assert seen[0].startswith(f"{bad}: gzip data is truncated")
     message = controller.panel.message_label.text()
     assert message.startswith(f"{bad}: gzip data is truncated") and "did not start" in message
-    assert window.explorer is explorer
+    assert window.document is document
 
 
 def test_a_second_training_while_one_runs_is_refused(qtbot, make_window, tiny_dataset):
@@ -390,7 +392,7 @@ SLIDER_SCRIPT = textwrap.dedent(
     while not loaded:
         app.processEvents()
     changes = []
-    window.sliders.value_changed.connect(lambda i, v: changes.append(i))
+    window.state.events.z.connect(lambda z: changes.append(1))
     images = []
     real_set_image = window.image_view.set_image
     def counting_set_image(*args, **kwargs):
@@ -456,7 +458,7 @@ QUIT_SCRIPT = textwrap.dedent(
 
     def poll():
         for w in QApplication.topLevelWidgets():
-            if isinstance(w, main_window.MainWindow) and w.explorer is not None:
+            if isinstance(w, main_window.MainWindow) and w.state.loaded:
                 ctrl = w.training
                 if not ctrl.is_running and ctrl.panel.sample_rows == 0:
                     ctrl.start(config, device="cpu", data_dir=sys.argv[3])

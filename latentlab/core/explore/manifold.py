@@ -112,3 +112,98 @@ def decode_manifold(
 
 def save_manifold_png(manifold: Manifold, out: str | Path, scale: int = 2) -> None:
     save_png(manifold.picture(scale=scale), out)
+
+
+@dataclass(frozen=True)
+class GridRequest:
+    """How the user set up the grid: cells per side, half-range, spacing, centred on the point."""
+
+    size: int = 15
+    half_range: float = 2.5
+    spacing: str = "even"
+    centred: bool = False
+
+
+def grid_centre(axes: LinearBasis, z: np.ndarray, centred: bool) -> tuple[float, float]:
+    """The grid's centre on the axes: the current point's projection, or the origin."""
+    if not centred:
+        return (0.0, 0.0)
+    here = axes.project(z)
+    return (float(here[0]), float(here[1]))
+
+
+def grid_key(
+    model: LatentModel,
+    axes: LinearBasis,
+    z: np.ndarray,
+    condition: np.ndarray | None,
+    request: GridRequest,
+) -> tuple:
+    """Everything that shapes the decoded grid. Moving within the axes' plane changes none of
+    it (unless the grid is centred on the point), so a drag across the scatter decodes nothing."""
+    z = np.asarray(z, np.float32)
+    off_plane = z - axes.project(z) @ axes.components
+    return (
+        id(model),
+        axes.components.tobytes(),
+        axes.mean.tobytes(),
+        np.round(off_plane, 5).tobytes(),
+        None if condition is None else np.asarray(condition, np.float32).tobytes(),
+        request.size,
+        round(request.half_range, 4),
+        request.spacing,
+        grid_centre(axes, z, request.centred),
+    )
+
+
+def decode_request(
+    model: LatentModel,
+    axes: LinearBasis,
+    z: np.ndarray,
+    condition: np.ndarray | None,
+    request: GridRequest,
+) -> Manifold:
+    """The grid a request asks for, around the current point."""
+    return decode_manifold(
+        model,
+        axes,
+        z,
+        condition,
+        size=request.size,
+        half_range=request.half_range,
+        spacing=request.spacing,
+        centre=grid_centre(axes, z, request.centred),
+    )
+
+
+def cell_centres(manifold: Manifold) -> tuple[np.ndarray, np.ndarray]:
+    """Where each column and row is drawn: the real coordinates for an even grid, else equal
+    cells over the same extent (the ticks then name the real coordinates)."""
+    m = manifold
+    if m.evenly_spaced:
+        return m.xs, m.ys
+    return np.linspace(m.xs[0], m.xs[-1], m.size), np.linspace(m.ys[0], m.ys[-1], m.size)
+
+
+def to_cells(manifold: Manifold, x: float, y: float) -> tuple[float, float]:
+    """A point on the axes, in the drawn cells' coordinates (warped for Gaussian spacing)."""
+    if manifold.evenly_spaced:
+        return x, y
+    cx, cy = cell_centres(manifold)
+    return float(np.interp(x, manifold.xs, cx)), float(np.interp(y, manifold.ys, cy))
+
+
+def from_cells(manifold: Manifold, x: float, y: float) -> tuple[float, float]:
+    """The inverse of `to_cells`."""
+    if manifold.evenly_spaced:
+        return x, y
+    cx, cy = cell_centres(manifold)
+    return float(np.interp(x, cx, manifold.xs)), float(np.interp(y, cy, manifold.ys))
+
+
+def cell_at(manifold: Manifold, x: float, y: float) -> tuple[float, float]:
+    """The axes coordinates of the cell nearest to a point given in drawn-cell coordinates."""
+    cx, cy = cell_centres(manifold)
+    col = int(np.argmin(np.abs(cx - x)))
+    row = int(np.argmin(np.abs(cy - y)))
+    return float(manifold.xs[col]), float(manifold.ys[row])
