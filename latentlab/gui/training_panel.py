@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 from latentlab.core.vae.config import Config
 from latentlab.core.vae.events import Cancelled, EpochEnd, Failed, Finished, Started
 from latentlab.core.vae.record import ModelRecord
-
-from .training_worker import BatchReport
+from latentlab.core.vae.training_job import BatchReport
 
 TRAIN_PEN = pg.mkPen("#4c9be8", width=2)
 TEST_PEN = pg.mkPen("#f28e2b", width=2)
