@@ -4,7 +4,9 @@ A job takes a ``cancel`` hook (a `CancelToken`, any ``threading.Event``, or a ca
 bool) and checks it at each step: a batch, a chunk of test images, a block of bytes. When it is
 set, the job stops by raising `JobCancelled`, which carries what the job had finished, if
 anything (training: the record of the last finished epoch). A driver iterating a job's generator
-may also throw `JobCancelled` in at a yield; a job treats that the same way. So a job that
+may also throw `JobCancelled` in at a yield; a job treats that the same way (a job that wraps
+another job's generator passes it on, as ``yield from`` does, so the inner job can hand back
+its partial result). So a job that
 returns has finished, a job that raises `JobCancelled` was cancelled, and any other exception
 is a failure: the CLI, the GUI and a notebook all read the end of a job the same way.
 """

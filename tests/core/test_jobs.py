@@ -105,6 +105,18 @@ def test_the_training_job_reports_throttled_smoothed_progress_and_returns_the_ou
     assert reports[-1].smoothed_loss != reports[-1].progress.loss
 
 
+def test_cancel_thrown_into_the_training_job_reaches_the_trainer(tiny_dataset):
+    """The GUI's worker throws into the job, not the trainer: the last epoch must survive."""
+    config = TINY_CVAE.replace(dataset="tiny", epochs=50)
+    run = training_job(config, device="cpu", data_dir=str(tiny_dataset.dir))
+    for ev in run:
+        if isinstance(ev, EpochEnd) and ev.epoch == 2:
+            break
+    with pytest.raises(JobCancelled) as caught:
+        run.throw(JobCancelled())
+    assert caught.value.partial.history[-1]["epoch"] == 2
+
+
 def test_the_training_job_returns_data_missing_without_data(tmp_path):
     run = training_job(TINY_CVAE.replace(dataset="mnist"), device="cpu", data_dir=str(tmp_path))
     with pytest.raises(StopIteration) as end:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from latentlab.core.data import datasets
 from latentlab.core.errors import DataError
-from latentlab.core.jobs import Cancel, Throttle, check_cancelled
+from latentlab.core.jobs import Cancel, JobCancelled, Throttle, check_cancelled
 from latentlab.core.vae.config import Config
 from latentlab.core.vae.events import BatchProgress, EpochEnd, Failed, Finished, Started
 
@@ -77,13 +77,20 @@ def training_job(
     niced = lower_thread_priority()  # before torch starts its threads: they inherit it
     limit_torch_threads(torch, spare_core=not niced)
     throttle, smoother = Throttle(progress_interval_s), LossSmoother()
-    for ev in run_training(config, dataset, device=device, cancel=cancel):
-        if isinstance(ev, BatchProgress):
-            smoothed = smoother.update(ev.loss)
-            if throttle.ready(force=ev.batch == ev.batches):
-                yield BatchReport(ev, smoothed)
-        elif isinstance(ev, Finished | Failed):
-            return ev
-        else:
-            yield ev
+    events = run_training(config, dataset, device=device, cancel=cancel)
+    try:
+        for ev in events:
+            if isinstance(ev, BatchProgress):
+                smoothed = smoother.update(ev.loss)
+                if throttle.ready(force=ev.batch == ev.batches):
+                    yield BatchReport(ev, smoothed)
+            elif isinstance(ev, Finished | Failed):
+                return ev
+            else:
+                yield ev
+    except JobCancelled as stop:
+        # Thrown in at one of our yields (the trainer waits at its own): pass it on, so the
+        # trainer raises it again with its last finished epoch. Raised by the trainer: as is.
+        events.throw(stop)
+        raise
     return Failed("training ended without a result", None)  # pragma: no cover
