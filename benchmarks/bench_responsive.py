@@ -219,7 +219,7 @@ def app_segment(
         stop()
         raise RuntimeError("the controller refused to start training")
     worker = controller._worker  # the run's worker: its events carry the trainer's own clock
-    worker.event.connect(on_event)
+    worker.yielded.connect(lambda ev: on_event(0, ev))
     QTimer.singleShot(600_000, loop.quit)
     loop.exec()
     result = stop()

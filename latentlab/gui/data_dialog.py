@@ -9,10 +9,10 @@ choose a folder or give up.
 from __future__ import annotations
 
 import os
-import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -27,50 +27,32 @@ from PySide6.QtWidgets import (
 )
 
 from latentlab.core.data import datasets
-from latentlab.core.data.download import DownloadCancelled, DownloadProgress
+from latentlab.core.data.download import DownloadProgress
 from latentlab.core.errors import DataError
+from latentlab.core.jobs import CancelToken, Throttle
+from latentlab.core.text import one_line
 
-from .training_worker import one_line
-from .workers import Throttle, WorkerThread, join
+from .workers import GeneratorWorker
 
 PROGRESS_INTERVAL_S = 0.1
 
 
-class DownloadWorker(QObject):
-    """Runs ``datasets.fetch`` in a worker thread; ``cancel()`` is thread-safe."""
+def download_job(
+    dataset: str, data_dir: str | None, progress: Callable[[DownloadProgress], None]
+) -> Callable[[CancelToken], str]:
+    """The job for a `GeneratorWorker`: fetch ``dataset``, report throttled progress, return the
+    folder now holding its files. Cancelled, ``fetch`` raises (a `JobCancelled`) and leaves no
+    partial file behind."""
+    throttle = Throttle(PROGRESS_INTERVAL_S)
 
-    progress = Signal(object)  # DownloadProgress, throttled
-    succeeded = Signal(str)  # the folder now holding the files
-    failed = Signal(str)  # the DataError text
-    cancelled = Signal()
+    def report(p: DownloadProgress) -> None:
+        if throttle.ready(force=p.total is not None and p.done >= p.total):
+            progress(p)
 
-    def __init__(self, dataset: str, data_dir: str | None) -> None:
-        super().__init__()
-        self.dataset = dataset
-        self.data_dir = data_dir
-        self._cancel = threading.Event()
-        self._throttle = Throttle(PROGRESS_INTERVAL_S)
+    def job(token: CancelToken) -> str:
+        return str(datasets.fetch(dataset, data_dir, progress=report, cancel=token))
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def run(self) -> None:
-        try:
-            folder = datasets.fetch(
-                self.dataset, self.data_dir, progress=self._report, cancel=self._cancel
-            )
-        except DownloadCancelled:
-            self.cancelled.emit()
-        except DataError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:
-            self.failed.emit(one_line(exc))
-        else:
-            self.succeeded.emit(str(folder))
-
-    def _report(self, p: DownloadProgress) -> None:
-        if self._throttle.ready(force=p.total is not None and p.done >= p.total):
-            self.progress.emit(p)
+    return job
 
 
 def _megabytes(n: int) -> str:
@@ -87,8 +69,7 @@ class DataDialog(QDialog):
         self.dataset = dataset
         self.data_dir = data_dir
         self._chosen: str | None = None
-        self._thread: WorkerThread | None = None
-        self._worker: DownloadWorker | None = None
+        self._worker: GeneratorWorker | None = None
         try:
             spec = datasets.get_spec(dataset)
             title, can_download = spec.title, bool(spec.mirrors) or _env_mirrors()
@@ -135,13 +116,13 @@ class DataDialog(QDialog):
 
     @property
     def downloading(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     # --- closing --------------------------------------------------------------------------------
     def reject(self) -> None:
         """While downloading, Cancel (or Esc) stops the download and keeps the dialog open."""
         if self._worker is not None:
-            self._worker.cancel()
+            self._worker.quit()
             self.cancel_button.setEnabled(False)
             self.progress_label.setText("Cancelling the download…")
             return
@@ -161,8 +142,8 @@ class DataDialog(QDialog):
     def stop_download(self, timeout_ms: int = 5000) -> None:
         """Cancel a running download and join its thread (the partial file is removed by fetch)."""
         if self._worker is not None:
-            self._worker.cancel()
-        join(self._thread, timeout_ms)
+            self._worker.quit()
+            self._worker.join(timeout_ms)
 
     # --- slots ------------------------------------------------------------------------------------
     @Slot()
@@ -177,15 +158,19 @@ class DataDialog(QDialog):
 
     @Slot()
     def _on_download(self) -> None:
-        if self._thread is not None:
+        if self._worker is not None:
             return
-        self._worker = DownloadWorker(self.dataset, self.data_dir)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.succeeded.connect(self._on_succeeded)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.cancelled.connect(self._on_cancelled)
-        self._thread = WorkerThread(self._worker.run, "latentlab-download")
-        self._thread.finished.connect(self._on_thread_finished)
+        worker = GeneratorWorker(
+            download_job(self.dataset, self.data_dir, lambda p: worker.report(p)),
+            name="latentlab-download",
+            parent=self,
+        )
+        worker.yielded.connect(self._on_progress)
+        worker.returned.connect(self._on_succeeded)
+        worker.errored.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
         self.download_button.setEnabled(False)
         self.choose_button.setEnabled(False)
         self.cancel_button.setText("Cancel download")
@@ -193,7 +178,7 @@ class DataDialog(QDialog):
         self.progress_bar.setVisible(True)
         self.progress_label.setText("Connecting…")
         self.progress_label.setVisible(True)
-        self._thread.start()
+        worker.start()
 
     @Slot(object)
     def _on_progress(self, p: DownloadProgress) -> None:
@@ -212,25 +197,25 @@ class DataDialog(QDialog):
         self._chosen = folder
         self.progress_label.setText(f"Downloaded into {folder}")
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, DataError) else one_line(exc)
         self.heading.setText(
             "The download failed. Choose the folder that holds the files, or try again later."
         )
         self.details.setPlainText(message)
 
-    @Slot()
-    def _on_cancelled(self) -> None:
+    @Slot(object)
+    def _on_cancelled(self, _partial: object) -> None:
         self.progress_label.setText("Download cancelled.")
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        """The worker's last signal has been delivered before this (same queue, same order)."""
-        if self._thread is None:
+    def _on_worker_finished(self) -> None:
+        """The worker's outcome has been delivered before this (same queue, same order)."""
+        worker, self._worker = self._worker, None
+        if worker is None:
             return
-        self._thread.wait(5000)  # it has emitted `finished`; let it leave its last few lines
-        self._thread = None
-        self._worker = None
+        worker.deleteLater()
         if self._chosen is not None:
             self.accept()
             return

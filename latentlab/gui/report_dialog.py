@@ -1,20 +1,21 @@
 """Model > Evaluate…: the model's report card, computed in a worker thread with progress and cancel.
 
-The worker loads the test images and runs `latentlab.core.vae.report.run_report` (torch, imported in
-the worker, so the app still starts without it); every chunk is a progress report and a cancel
-point. Results come back as one plain `ModelReport`; the dialog shows the test negative ELBO with
-its reconstruction / KL split, the IWAE estimate of the test NLL, the classifier's accuracy and
-confusion matrix, and how often a digit generated for each class is read as that class.
+`evaluation_job`, on a `GeneratorWorker`, loads the test images and runs
+`latentlab.core.vae.report.run_report` (torch, imported in the worker, so the app still starts
+without it); every chunk is a progress report and a cancel point. Results come back as one
+plain `ModelReport`; the dialog shows the test negative ELBO with its reconstruction / KL split,
+the IWAE estimate of the test NLL, the classifier's accuracy and confusion matrix, and how often
+a digit generated for each class is read as that class.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QDialog,
@@ -32,10 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.errors import LatentlabError
+from latentlab.core.jobs import Cancel, Progress, Throttle, check_cancelled
+from latentlab.core.text import one_line
 from latentlab.core.vae.record import ModelRecord
 
-from .training_worker import limit_torch_threads, one_line
-from .workers import Throttle, WorkerThread, join
+from .workers import GeneratorWorker
+
+if TYPE_CHECKING:
+    from latentlab.core.vae.report import ModelReport
 
 log = logging.getLogger(__name__)
 
@@ -52,73 +58,44 @@ def default_test_loader(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     return load_test_split(dataset)
 
 
-class ReportWorker(QObject):
-    """One evaluation; `run()` executes in a worker thread, `cancel()` is thread-safe."""
+def evaluation_job(
+    record: ModelRecord,
+    test_loader: TestLoader,
+    *,
+    k: int,
+    generated_per_class: int,
+    device: str = "cpu",
+    cancel: Cancel = None,
+) -> Generator[Progress, None, ModelReport]:
+    """Load the test images, evaluate, yield throttled progress, return the report.
 
-    progress = Signal(int, int, str)  # done, total, stage
-    finished = Signal(object)  # ModelReport
-    failed = Signal(str)
-    cancelled = Signal()
+    Each chunk is a cancel point (`JobCancelled`); torch is imported here, on the worker thread.
+    """
+    yield Progress(0, 0, "loading the test images")
+    images, labels = test_loader(record.config.dataset)
+    check_cancelled(cancel)
+    import torch
 
-    def __init__(
-        self,
-        record: ModelRecord,
-        test_loader: TestLoader,
-        *,
-        k: int,
-        generated_per_class: int,
-        device: str = "cpu",
-    ) -> None:
-        super().__init__()
-        self.record = record
-        self.test_loader = test_loader
-        self.k = k
-        self.generated_per_class = generated_per_class
-        self.device = device
-        self._cancel = threading.Event()
-        self._throttle = Throttle(PROGRESS_INTERVAL_S)
+    from latentlab.core.vae.report import ModelReport, run_report
+    from latentlab.core.vae.threads import limit_torch_threads
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def run(self) -> None:
-        """Load the test data, evaluate, and end with exactly one of finished/failed/cancelled."""
-        try:
-            self._run()
-        except Exception as exc:
-            log.exception("evaluation failed")
-            self.failed.emit(one_line(exc))
-
-    def _run(self) -> None:
-        self.progress.emit(0, 0, "loading the test images")
-        images, labels = self.test_loader(self.record.config.dataset)
-        if self._cancel.is_set():
-            self.cancelled.emit()
-            return
-        import torch
-
-        from latentlab.core.vae.report import ModelReport, Progress, run_report
-
-        limit_torch_threads(torch)
-        result = None
-        for item in run_report(
-            self.record,
-            images,
-            labels,
-            k=self.k,
-            generated_per_class=self.generated_per_class,
-            device=self.device,
-            cancel=self._cancel,
-        ):
-            if isinstance(item, Progress):
-                if self._throttle.ready(force=item.done in (0, item.total)):
-                    self.progress.emit(item.done, item.total, item.stage)
-            elif isinstance(item, ModelReport):
-                result = item
-        if result is None:
-            self.cancelled.emit()
-        else:
-            self.finished.emit(result)
+    limit_torch_threads(torch)
+    throttle = Throttle(PROGRESS_INTERVAL_S)
+    items = run_report(
+        record,
+        images,
+        labels,
+        k=k,
+        generated_per_class=generated_per_class,
+        device=device,
+        cancel=cancel,
+    )
+    for item in items:
+        if isinstance(item, ModelReport):
+            return item
+        if throttle.ready(force=item.done in (0, item.total)):
+            yield item
+    raise RuntimeError("the evaluation ended without a report")  # pragma: no cover
 
 
 def confusion_colour(fraction: float, diagonal: bool) -> QColor:
@@ -149,8 +126,7 @@ class ReportDialog(QDialog):
         self.record = record
         self.report = None
         self._test_loader = test_loader
-        self._worker: ReportWorker | None = None
-        self._thread: QThread | None = None
+        self._worker: GeneratorWorker | None = None
         conditional = record.config.conditional
 
         self.k_spin = QSpinBox()
@@ -259,42 +235,45 @@ class ReportDialog(QDialog):
     # --- public --------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     @Slot()
     def start(self) -> None:
         """Run the evaluation in the background (ignored while one runs)."""
         if self.running:
             return
-        worker = ReportWorker(
-            self.record,
-            self._test_loader,
-            k=self.k_spin.value(),
-            generated_per_class=self.gen_spin.value() if self.gen_spin.isEnabled() else 0,
+        record, loader = self.record, self._test_loader
+        k = self.k_spin.value()
+        generated = self.gen_spin.value() if self.gen_spin.isEnabled() else 0
+        worker = GeneratorWorker(
+            lambda token: evaluation_job(
+                record, loader, k=k, generated_per_class=generated, cancel=token
+            ),
+            name="latentlab-evaluate",
+            parent=self,
         )
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
+        worker.yielded.connect(self._on_progress)
+        worker.returned.connect(self._on_finished)
+        worker.errored.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
-        thread = WorkerThread(worker.run, "latentlab-evaluate", self)
-        thread.finished.connect(self._on_thread_finished)
-        self._worker, self._thread = worker, thread
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
         self._set_running(True)
         self.status.setText("Starting…")
         self.progress_bar.setRange(0, 0)
-        thread.start()
+        worker.start()
 
     @Slot()
     def cancel(self) -> None:
         if self._worker is not None:
-            self._worker.cancel()
+            self._worker.quit()
             self.status.setText("Cancelling…")
 
     def shutdown(self) -> None:
         """Cancel a running evaluation and wait for its thread (dialog closing, app quitting)."""
         if self._worker is not None:
-            self._worker.cancel()
-        join(self._thread, JOIN_MS)
+            self._worker.quit()
+            self._worker.join(JOIN_MS)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -312,8 +291,9 @@ class ReportDialog(QDialog):
         self.gen_spin.setEnabled(not running and self.record.config.conditional)
         self.running_changed.emit(running)
 
-    @Slot(int, int, str)
-    def _on_progress(self, done: int, total: int, stage: str) -> None:
+    @Slot(object)
+    def _on_progress(self, progress: Progress) -> None:
+        done, total, stage = progress.done, progress.total, progress.stage
         if total <= 0:
             self.progress_bar.setRange(0, 0)
         else:
@@ -337,25 +317,27 @@ class ReportDialog(QDialog):
         self._show(report)
         self.report_ready.emit(report)
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, LatentlabError | OSError):
+            log.error("evaluation failed", exc_info=exc)
+        message = one_line(exc)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.status.setText(f"Could not evaluate: {message}")
         self.report_failed.emit(message)
 
-    @Slot()
-    def _on_cancelled(self) -> None:
+    @Slot(object)
+    def _on_cancelled(self, _partial: object) -> None:
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.status.setText("Cancelled.")
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        thread = self._thread
-        self._worker, self._thread = None, None
-        if thread is not None:
-            thread.deleteLater()
+    def _on_worker_finished(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.deleteLater()
         self._set_running(False)
 
     def _show(self, report) -> None:

@@ -13,20 +13,22 @@ import itertools
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
 
 from latentlab.core.data import datasets
 from latentlab.core.errors import DataError
+from latentlab.core.text import first_line, one_line
 from latentlab.core.vae.config import Config
 from latentlab.core.vae.events import BatchProgress, Cancelled, EpochEnd, Failed, Finished, Started
 from latentlab.core.vae.record import ModelRecord
+from latentlab.core.vae.training_job import BatchReport, DataMissing
 
 from .data_dialog import DataDialog
 from .train_dialog import TrainDialog
 from .training_panel import TrainingPanel
-from .training_worker import BatchReport, DataMissing, TrainingWorker
-from .workers import WorkerThread, join
+from .training_worker import training_worker
+from .workers import GeneratorWorker
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,7 @@ class TrainingController(QObject):
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.use_record_requested.connect(self._on_use_record)
         self._run: _Run | None = None
-        self._worker: TrainingWorker | None = None
-        self._thread: WorkerThread | None = None
+        self._worker: GeneratorWorker | None = None
         self._outcome: object | None = None  # the run's final event, acted on once it has ended
         self._progress: BatchProgress | None = None
         self._closing = False
@@ -78,12 +79,12 @@ class TrainingController(QObject):
     # --- public interface ------------------------------------------------------------------------
     @property
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     @property
-    def thread(self) -> WorkerThread | None:
+    def thread(self) -> QThread | None:
         """The running training thread (None when idle)."""
-        return self._thread
+        return self._worker.thread if self._worker is not None else None
 
     @property
     def dialog(self) -> TrainDialog | None:
@@ -110,25 +111,28 @@ class TrainingController(QObject):
         if self._refuse_if_running():
             return False
         run = _Run(next(_run_ids), config, device, data_dir)
-        worker = TrainingWorker(config, device=device, data_dir=data_dir, run_id=run.id)
-        worker.event.connect(self._on_event)  # queued: emitted in the worker thread
-        thread = WorkerThread(worker.run, "latentlab-training")
-        thread.finished.connect(self._on_thread_finished)
-        self._run, self._worker, self._thread = run, worker, thread
+        worker = training_worker(config, device=device, data_dir=data_dir)
+        # The run's id rides along: a late signal of a run that was shut down is recognisable.
+        worker.yielded.connect(lambda ev: self._on_event(run.id, ev))
+        worker.returned.connect(lambda outcome: self._on_outcome(run.id, outcome))
+        worker.cancelled.connect(lambda record: self._on_outcome(run.id, Cancelled.after(record)))
+        worker.errored.connect(lambda exc: self._on_error(run.id, exc))
+        worker.finished.connect(lambda: self._on_worker_finished(run.id))
+        self._run, self._worker = run, worker
         self._outcome = None
         self._progress = None
         title = _dataset_title(config.dataset)
         self.panel.reset(config, title, device)
         with contextlib.suppress(DataError):  # an unknown dataset: the worker reports it
             self.panel.set_class_names(list(datasets.get_spec(config.dataset).class_names))
-        thread.start()
+        worker.start()
         self.running_changed.emit(True)
         return True
 
     def cancel(self) -> None:
         """Stop the run before its next batch; the weights of the last finished epoch are kept."""
-        if self._worker is not None and not self._worker.cancel_requested:
-            self._worker.cancel()
+        if self._worker is not None and not self._worker.token.cancelled:
+            self._worker.quit()
             self.panel.show_cancelling()
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
@@ -142,9 +146,9 @@ class TrainingController(QObject):
         if self._dialog is not None:
             self._dialog.reject()
         if self._worker is not None:
-            self._worker.cancel()
-        if self._thread is not None and join(self._thread, timeout_ms):
-            self._end_run()
+            self._worker.quit()
+            if self._worker.join(timeout_ms):
+                self._end_run()
 
     # --- messages --------------------------------------------------------------------------------
     def _refuse_if_running(self) -> bool:
@@ -185,11 +189,14 @@ class TrainingController(QObject):
             return None
         return self.message_box.findChild(QPushButton, "useRecordButton")
 
-    # --- worker events (GUI thread) ------------------------------------------------------------
-    @Slot(int, object)
+    # --- worker signals (GUI thread) ---------------------------------------------------------
+    def _current(self, run_id: int) -> bool:
+        """False for a late signal of a run that was shut down (or of an earlier run)."""
+        return not self._closing and self._run is not None and run_id == self._run.id
+
     def _on_event(self, run_id: int, ev: object) -> None:
-        if self._closing or self._run is None or run_id != self._run.id:
-            return  # a late event of a run that was shut down
+        if not self._current(run_id):
+            return
         match ev:
             case Started():
                 self.panel.show_started(ev)
@@ -198,28 +205,34 @@ class TrainingController(QObject):
                 self.panel.show_batch(ev)
             case EpochEnd():
                 self.panel.show_epoch(ev)
-            case Finished():
-                self._outcome = ev
-                self.panel.show_finished(ev)
-            case Cancelled():
-                self._outcome = ev
-                self.panel.show_cancelled(ev)
-            case Failed():
-                self._outcome = ev
-                self.panel.show_failed(ev)
-            case DataMissing():
-                self._outcome = ev
-                self.panel.show_data_missing(_dataset_title(ev.dataset))
             case _:
                 log.warning("unknown training event %r", ev)
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        if self._thread is None or not self._thread.isFinished():
+    def _on_outcome(self, run_id: int, outcome: object) -> None:
+        """How the run ended; shown at once, acted on once its thread has ended."""
+        if not self._current(run_id):
+            return
+        self._outcome = outcome
+        match outcome:
+            case Finished():
+                self.panel.show_finished(outcome)
+            case Cancelled():
+                self.panel.show_cancelled(outcome)
+            case Failed():
+                self.panel.show_failed(outcome)
+            case DataMissing():
+                self.panel.show_data_missing(_dataset_title(outcome.dataset))
+
+    def _on_error(self, run_id: int, exc: BaseException) -> None:
+        log.error("training failed", exc_info=exc)
+        self._on_outcome(run_id, Failed(one_line(exc), None))
+
+    def _on_worker_finished(self, run_id: int) -> None:
+        if self._worker is None or self._run is None or run_id != self._run.id:
             return  # already handled by shutdown(), or a late signal of an earlier run
         run, outcome = self._run, self._outcome
         self._end_run()
-        if self._closing or run is None:
+        if self._closing:
             return
         match outcome:
             case Finished():
@@ -236,10 +249,8 @@ class TrainingController(QObject):
                 self.panel.show_failed(Failed("training ended without a result", None))
 
     def _end_run(self) -> None:
-        if self._thread is None:
+        if self._worker is None:
             return
-        self._thread.wait(5000)  # it has emitted `finished`; let it leave its last few lines
-        self._thread = None
         self._worker = None
         self.running_changed.emit(False)
 
@@ -257,7 +268,7 @@ class TrainingController(QObject):
         if accepted and folder:
             self.start(run.config, device=run.device, data_dir=folder)
         else:
-            first = missing.message.splitlines()[0] if missing.message else "data not found"
+            first = first_line(missing.message) or "data not found"
             self.panel.show_message(f"{first}. Training did not start.", error=True)
 
     # --- slots --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import threading
 import numpy as np
 import pytest
 
+from latentlab.core.jobs import JobCancelled
 from latentlab.core.vae.report import ModelReport, Progress, evaluate_report, run_report
 from latentlab.core.vae.training import evaluate_record, train
 
@@ -80,9 +81,10 @@ def test_progress_counts_up_to_the_total_and_ends_with_the_report(cvae, data):
 def test_cancel_stops_without_a_report(cvae, data):
     cancel = threading.Event()
     items = []
-    for item in run_report(cvae, data.test_images, data.test_labels, k=500, cancel=cancel):
-        items.append(item)
-        cancel.set()
+    with pytest.raises(JobCancelled):
+        for item in run_report(cvae, data.test_images, data.test_labels, k=500, cancel=cancel):
+            items.append(item)
+            cancel.set()
     assert not any(isinstance(i, ModelReport) for i in items)
     assert len(items) <= 2
 

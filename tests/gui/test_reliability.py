@@ -268,7 +268,7 @@ def test_closing_the_window_during_training_stops_and_joins(
     assert window.close()  # the model shown is a saved file: nothing to ask
 
     assert thread.isFinished() and not controller.is_running
-    assert window.loader._thread.isFinished()
+    assert window.loader._models.shutdown(0) and window.loader._tests.shutdown(0)  # joined
     for _ in range(5):  # late queued events of the run must be ignored
         QCoreApplication.processEvents()
     assert trained.calls == [] and not window.isVisible()

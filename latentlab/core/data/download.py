@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from latentlab.core.data.idx import content_sha256
 from latentlab.core.errors import DataError
+from latentlab.core.jobs import Cancel, JobCancelled, is_cancelled
 
 __all__ = [
     "Cancel",
@@ -55,8 +56,11 @@ class DownloadProgress:
     total: int | None
 
 
-class DownloadCancelled(DataError):
-    """The caller's cancel hook fired; nothing was left behind."""
+class DownloadCancelled(DataError, JobCancelled):
+    """The caller's cancel hook fired; nothing was left behind.
+
+    A `JobCancelled` like every cancelled job's end (and a `DataError`, as it always was).
+    """
 
 
 class DownloadError(DataError):
@@ -67,7 +71,6 @@ class DownloadError(DataError):
         self.attempts = list(attempts)
 
 
-Cancel = threading.Event | Callable[[], bool] | None
 Progress = Callable[[DownloadProgress], None] | None
 
 
@@ -86,20 +89,11 @@ class DownloadOptions:
     chunk_size: int = 1 << 16
 
 
-def is_cancelled(cancel: Cancel) -> bool:
-    """True when the hook (a threading.Event or a callable returning bool) asks to stop."""
-    if cancel is None:
-        return False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set()
-    return bool(cancel())
-
-
 def _wait(seconds: float, cancel: Cancel) -> None:
     """Sleep between retries, but wake up at once when cancelled."""
     if seconds <= 0:
         return
-    if isinstance(cancel, threading.Event):
+    if isinstance(cancel, threading.Event):  # a CancelToken too: wakes at once on cancel
         cancel.wait(seconds)
         return
     deadline = time.monotonic() + seconds

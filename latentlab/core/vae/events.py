@@ -71,8 +71,16 @@ class Finished:
 
 @dataclass(frozen=True)
 class Cancelled:
+    """How a cancelled run is shown: the ``partial`` of its `JobCancelled`, and its epoch count."""
+
     record: ModelRecord | None  # weights after the last finished epoch; None if none finished
     epochs_done: int
+
+    @classmethod
+    def after(cls, record: ModelRecord | None) -> Cancelled:
+        """The run stopped with ``record`` (None: before its first epoch finished)."""
+        epochs = record.history[-1]["epoch"] if record is not None and record.history else 0
+        return cls(record, epochs)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@
   decoded with a one-hot c, and the model's own classifier reads the decoded means.
 
 `run_report` is a generator: every chunk it yields a `Progress` (a cancel point) and it ends by
-yielding the `ModelReport`, so a GUI worker can drive it and stop it between chunks.
+yielding the `ModelReport`, so a GUI worker can drive it and stop it between chunks; cancelled, it
+raises `latentlab.core.jobs.JobCancelled` (no partial report: half a test set would mislead).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from latentlab.core.errors import LatentlabError
+from latentlab.core.jobs import Cancel, Progress, check_cancelled
 from latentlab.core.vae.model import VAE, kl_to_standard_normal, reconstruction_nll
 from latentlab.core.vae.record import ModelRecord
 from latentlab.core.vae.training import model_from_record
@@ -37,15 +38,6 @@ LOG_2PI = math.log(2 * math.pi)
 SAMPLES_PER_CHUNK = 20_000  # decoded images per forward pass (images x k)
 DEFAULT_K = 100
 DEFAULT_GENERATED_PER_CLASS = 500
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Work done so far: `done` of `total` units, and what is being computed."""
-
-    done: int
-    total: int
-    stage: str
 
 
 @dataclass
@@ -121,7 +113,7 @@ def run_report(
     generated_per_class: int = DEFAULT_GENERATED_PER_CLASS,
     device: str = "cpu",
     seed: int = 0,
-    cancel: threading.Event | None = None,
+    cancel: Cancel = None,
 ) -> Iterator[Progress | ModelReport]:
     """Evaluate `record` on test `images` (N, 28, 28) uint8 and `labels`; see the module doc.
 
@@ -145,8 +137,7 @@ def run_report(
     stage = f"importance sampling (k = {k})" if k else "test ELBO"
     yield Progress(0, total, stage)
     for start in range(0, n, chunk):
-        if cancel is not None and cancel.is_set():
-            return
+        check_cancelled(cancel)
         x = x_all[start : start + chunk].to(dev)
         log_px, recon, kl = importance_chunk(model, x, samples, gen)
         sums += torch.stack([log_px.sum(), recon.sum(), kl.sum()]).double().cpu()
@@ -172,8 +163,7 @@ def run_report(
             gen = torch.Generator(device=dev).manual_seed(seed + 1)
             per_class = np.zeros(config.num_classes)
             for c in range(config.num_classes):
-                if cancel is not None and cancel.is_set():
-                    return
+                check_cancelled(cancel)
                 per_class[c] = generation_accuracy(model, c, generated_per_class, gen)
                 yield Progress(n + (c + 1) * generated_per_class, total, "conditional generation")
             report.generation_per_class = per_class

@@ -2,14 +2,13 @@
 
 The whole dataset lives in one float tensor on the device; each epoch gathers it once in a fresh
 random order and then takes contiguous slices as batches, so there is no per-item Python and no
-DataLoader. Every batch is a cancel point; a cancelled or failed run hands back the weights it had
-after its last finished epoch.
+DataLoader. Every batch and every yield is a cancel point (`latentlab.core.jobs`): a cancelled run
+raises `JobCancelled` carrying the record of its last finished epoch; a failed one yields it.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from latentlab.core.jobs import Cancel, JobCancelled, check_cancelled
 from latentlab.core.vae.config import Config
 from latentlab.core.vae.events import (
     BatchProgress,
@@ -107,17 +107,19 @@ def make_scheduler(
     return None
 
 
-def train(
+def run_training(
     config: Config,
     dataset: Dataset,
     *,
     device: str = "auto",
     precision: str = "auto",
-    cancel: threading.Event | None = None,
+    cancel: Cancel = None,
     progress_every: int = 10,
 ) -> Iterator[TrainEvent]:
-    """Train a model from scratch, yielding events; ends with Finished, Cancelled or Failed.
+    """Train a model from scratch, yielding events; the last is Finished or Failed.
 
+    Cancelled (``cancel`` set before a batch, or `JobCancelled` thrown in at a yield), it raises
+    `JobCancelled` whose ``partial`` is the record after the last finished epoch (None if none).
     `precision` is the training step's matrix products (see `precision.py`); `auto` takes
     bfloat16 where the hardware does it natively. Evaluation and the saved weights are float32.
     """
@@ -136,65 +138,93 @@ def train(
     snapshot: dict[str, torch.Tensor] | None = None  # weights after the last finished epoch
     start = time.perf_counter()
 
-    def result(epochs_done: int) -> ModelRecord | None:
+    def result() -> ModelRecord | None:
         if snapshot is None:
             return None
         model.load_state_dict(snapshot)
         return _record(model, config, dataset, data, history, start, dev, dtype)
 
-    yield Started(config.epochs, batches, n, str(dev), precision_name(dtype))
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        order = torch.randperm(n, generator=gen, device=dev)
-        xs, ys = data.x_train[order], data.y_train[order]
-        sums = torch.zeros(4, device=dev, dtype=torch.float64)
-        window, window_batches = torch.zeros((), device=dev), 0
-        for b in range(batches):
-            if cancel is not None and cancel.is_set():
-                yield Cancelled(result(epoch - 1), epoch - 1)
+    try:
+        yield Started(config.epochs, batches, n, str(dev), precision_name(dtype))
+        for epoch in range(1, config.epochs + 1):
+            model.train()
+            order = torch.randperm(n, generator=gen, device=dev)
+            xs, ys = data.x_train[order], data.y_train[order]
+            sums = torch.zeros(4, device=dev, dtype=torch.float64)
+            window, window_batches = torch.zeros((), device=dev), 0
+            for b in range(batches):
+                check_cancelled(cancel)
+                xb, yb = xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs]
+                parts = step(xb, yb, gen)  # sets every parameter's gradient
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                with torch.no_grad():
+                    batch = torch.stack([parts.total, parts.recon, parts.kl, parts.classifier])
+                    sums += batch.double() * len(xb)
+                    window += parts.total.detach()
+                window_batches += 1
+                if window_batches == progress_every or b == batches - 1:
+                    loss = window.item() / window_batches
+                    if not math.isfinite(loss):
+                        yield Failed(_nan_message(epoch, b + 1, config), result())
+                        return
+                    yield BatchProgress(
+                        epoch, config.epochs, b + 1, batches, loss, time.perf_counter() - start
+                    )
+                    window, window_batches = torch.zeros((), device=dev), 0
+            train_summary = LossSummary(*(sums / n).tolist())
+            test_summary, accuracy = evaluate(model, data.x_test, data.y_test, config)
+            if not all(math.isfinite(v) for v in test_summary.as_dict().values()):
+                yield Failed(_nan_message(epoch, batches, config), result())
                 return
-            xb, yb = xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs]
-            parts = step(xb, yb, gen)  # sets every parameter's gradient
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            with torch.no_grad():
-                batch = torch.stack([parts.total, parts.recon, parts.kl, parts.classifier])
-                sums += batch.double() * len(xb)
-                window += parts.total.detach()
-            window_batches += 1
-            if window_batches == progress_every or b == batches - 1:
-                loss = window.item() / window_batches
-                if not math.isfinite(loss):
-                    yield Failed(_nan_message(epoch, b + 1, config), result(epoch - 1))
-                    return
-                yield BatchProgress(
-                    epoch, config.epochs, b + 1, batches, loss, time.perf_counter() - start
-                )
-                window, window_batches = torch.zeros((), device=dev), 0
-        train_summary = LossSummary(*(sums / n).tolist())
-        test_summary, accuracy = evaluate(model, data.x_test, data.y_test, config)
-        if not all(math.isfinite(v) for v in test_summary.as_dict().values()):
-            yield Failed(_nan_message(epoch, batches, config), result(epoch - 1))
-            return
-        elapsed = time.perf_counter() - start
-        history.append(
-            {
-                "epoch": epoch,
-                "train": train_summary.as_dict(),
-                "test": test_summary.as_dict(),
-                "test_accuracy": accuracy,
-                "elapsed_s": round(elapsed, 3),
-            }
-        )
-        snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        samples = sample_row(model, config, seed=config.seed * 1000 + epoch)
-        yield EpochEnd(
-            epoch, config.epochs, train_summary, test_summary, accuracy, elapsed, samples
-        )
-    record = result(config.epochs)
+            elapsed = time.perf_counter() - start
+            history.append(
+                {
+                    "epoch": epoch,
+                    "train": train_summary.as_dict(),
+                    "test": test_summary.as_dict(),
+                    "test_accuracy": accuracy,
+                    "elapsed_s": round(elapsed, 3),
+                }
+            )
+            snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            samples = sample_row(model, config, seed=config.seed * 1000 + epoch)
+            yield EpochEnd(
+                epoch, config.epochs, train_summary, test_summary, accuracy, elapsed, samples
+            )
+    except JobCancelled as stop:
+        raise JobCancelled(str(stop), partial=result()) from None
+    record = result()
     assert record is not None
     yield Finished(record)
+
+
+def train(
+    config: Config,
+    dataset: Dataset,
+    *,
+    device: str = "auto",
+    precision: str = "auto",
+    cancel: Cancel = None,
+    progress_every: int = 10,
+) -> Iterator[TrainEvent]:
+    """`run_training`, with a cancel read as a last ``Cancelled`` event instead of `JobCancelled`.
+
+    Kept for callers written before `latentlab.core.jobs` (the CLI); new code drives
+    `run_training` and catches `JobCancelled`, like every other long job.
+    """
+    try:
+        yield from run_training(
+            config,
+            dataset,
+            device=device,
+            precision=precision,
+            cancel=cancel,
+            progress_every=progress_every,
+        )
+    except JobCancelled as stop:
+        yield Cancelled.after(stop.partial)  # type: ignore[arg-type]
 
 
 def _nan_message(epoch: int, batch: int, config: Config) -> str:
