@@ -186,10 +186,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .core.data.datasets import load_dataset
+    from .core.jobs import JobCancelled
     from .core.vae.checkpoint import save_model
     from .core.vae.config import get_preset
-    from .core.vae.events import BatchProgress, Cancelled, EpochEnd, Failed, Finished, Started
-    from .core.vae.training import train
+    from .core.vae.events import BatchProgress, EpochEnd, Failed, Finished, Started
+    from .core.vae.training import run_training
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -218,7 +219,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr)
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        for event in train(
+        for event in run_training(
             config, dataset, device=args.device, precision=args.precision, cancel=cancel
         ):
             if isinstance(event, Started):
@@ -240,20 +241,18 @@ def cmd_train(args: argparse.Namespace) -> int:
                     raise LatentlabError(f"{out}: the model could not be saved ({why})") from exc
                 print(f"saved {out} ({event.record.metrics['train_time_s']:.1f} s of training)")
                 return 0
-            elif isinstance(event, Cancelled):
-                bar.clear()
-                print(
-                    f"latentlab: cancelled after {event.epochs_done} epochs; nothing was saved",
-                    file=sys.stderr,
-                )
-                return EXIT_CANCELLED
             elif isinstance(event, Failed):
                 bar.clear()
                 print(f"latentlab: error: {event.message}; nothing was saved", file=sys.stderr)
                 return EXIT_ERROR
+    except JobCancelled as stop:
+        bar.clear()
+        done = len(stop.partial.history) if stop.partial is not None else 0
+        print(f"latentlab: cancelled after {done} epochs; nothing was saved", file=sys.stderr)
+        return EXIT_CANCELLED
     finally:
         signal.signal(signal.SIGINT, previous)
-    return EXIT_ERROR  # pragma: no cover - train() always ends with one of the events above
+    return EXIT_ERROR  # pragma: no cover - run_training always ends with one of the above
 
 
 def epoch_summary(event: Any) -> str:

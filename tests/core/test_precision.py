@@ -8,7 +8,7 @@ from latentlab.core.errors import TrainingError
 from latentlab.core.vae import precision
 from latentlab.core.vae.events import EpochEnd, Finished, Started
 from latentlab.core.vae.precision import cpu_flags, native_bf16, resolve_precision
-from latentlab.core.vae.training import train
+from latentlab.core.vae.training import run_training
 
 from ..factories import TINY_CVAE, tiny_dataset
 
@@ -59,7 +59,8 @@ def test_unknown_or_unavailable_precisions_are_clear_errors():
 def test_bfloat16_training_reports_itself_and_learns_as_float32_does(data):
     config = TINY_CVAE.replace(epochs=6, learning_rate=3e-3)
     runs = {
-        p: list(train(config, data, device="cpu", precision=p)) for p in ("float32", "bfloat16")
+        p: list(run_training(config, data, device="cpu", precision=p))
+        for p in ("float32", "bfloat16")
     }
     for name, events in runs.items():
         assert isinstance(events[0], Started) and events[0].precision == name

@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pytest
 
+from latentlab.core.jobs import JobCancelled
 from latentlab.core.vae.events import (
     BatchProgress,
     Cancelled,
@@ -14,7 +15,7 @@ from latentlab.core.vae.events import (
     Finished,
     Started,
 )
-from latentlab.core.vae.training import evaluate_record, resolve_device, train
+from latentlab.core.vae.training import evaluate_record, resolve_device, run_training
 
 from ..factories import TINY_CVAE, TINY_VAE, tiny_dataset
 
@@ -25,7 +26,14 @@ def data():
 
 
 def run(config, data, **kwargs):
-    return list(train(config, data, device="cpu", **kwargs))
+    """Every event of a run; a cancelled run ends with the `Cancelled` event of its partial result."""
+    events = []
+    try:
+        for event in run_training(config, data, device="cpu", **kwargs):
+            events.append(event)
+    except JobCancelled as stop:
+        events.append(Cancelled.after(stop.partial))
+    return events
 
 
 def test_events_arrive_in_order_and_the_result_is_complete(data):
@@ -80,15 +88,14 @@ def test_cancel_keeps_the_weights_of_the_last_finished_epoch(data):
     cancel = threading.Event()
     config = TINY_CVAE.replace(epochs=5)
     seen_epoch_end = None
-    events = []
-    for event in train(config, data, device="cpu", cancel=cancel, progress_every=1):
-        events.append(event)
-        if isinstance(event, EpochEnd) and event.epoch == 2:
-            seen_epoch_end = event
-        if isinstance(event, BatchProgress) and event.epoch == 3 and event.batch == 3:
-            cancel.set()
-    last = events[-1]
-    assert isinstance(last, Cancelled) and last.epochs_done == 2
+    with pytest.raises(JobCancelled) as stopped:
+        for event in run_training(config, data, device="cpu", cancel=cancel, progress_every=1):
+            if isinstance(event, EpochEnd) and event.epoch == 2:
+                seen_epoch_end = event
+            if isinstance(event, BatchProgress) and event.epoch == 3 and event.batch == 3:
+                cancel.set()
+    last = Cancelled.after(stopped.value.partial)
+    assert last.epochs_done == 2
     assert last.record.metrics["epochs_trained"] == 2
     reference = run(config.replace(epochs=2), data)[-1].record
     for name, value in reference.weights.items():

@@ -21,7 +21,6 @@ from latentlab.core.jobs import Cancel, JobCancelled, check_cancelled
 from latentlab.core.vae.config import Config
 from latentlab.core.vae.events import (
     BatchProgress,
-    Cancelled,
     EpochEnd,
     Failed,
     Finished,
@@ -198,33 +197,6 @@ def run_training(
     record = result()
     assert record is not None
     yield Finished(record)
-
-
-def train(
-    config: Config,
-    dataset: Dataset,
-    *,
-    device: str = "auto",
-    precision: str = "auto",
-    cancel: Cancel = None,
-    progress_every: int = 10,
-) -> Iterator[TrainEvent]:
-    """`run_training`, with a cancel read as a last ``Cancelled`` event instead of `JobCancelled`.
-
-    Kept for callers written before `latentlab.core.jobs` (the CLI); new code drives
-    `run_training` and catches `JobCancelled`, like every other long job.
-    """
-    try:
-        yield from run_training(
-            config,
-            dataset,
-            device=device,
-            precision=precision,
-            cancel=cancel,
-            progress_every=progress_every,
-        )
-    except JobCancelled as stop:
-        yield Cancelled.after(stop.partial)  # type: ignore[arg-type]
 
 
 def _nan_message(epoch: int, batch: int, config: Config) -> str:
