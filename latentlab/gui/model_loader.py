@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from latentlab.core.errors import LatentlabError
@@ -26,16 +25,16 @@ from latentlab.core.vae.record import ModelRecord
 
 from .workers import LatestJob
 
-TestData = tuple[np.ndarray, np.ndarray]  # (N, H, W) uint8 images, (N,) uint8 labels
+TestData = object  # an ImageSet, or an (images, labels) pair of arrays
 TestDataLoader = Callable[[str], TestData]
 Prepare = Callable[[ModelRecord, str | None], object]  # record, its file -> payload
 
 
 def load_test_data(dataset: str) -> TestData:
     """The test split of `dataset` from the usual data folders (no download)."""
-    from latentlab.core.data.datasets import load_test_split
+    from latentlab.core.data.datasets import load_test_images
 
-    return load_test_split(dataset)
+    return load_test_images(dataset)
 
 
 def prepare_document(record: ModelRecord, path: str | None) -> object:

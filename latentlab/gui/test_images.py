@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from latentlab.core.data.image_set import ImageSet, as_image_set
 from latentlab.core.explore.points import images_match
 from latentlab.core.explore.state import ExplorerState
 
@@ -26,7 +27,7 @@ class TestImages(QObject):
         super().__init__(parent)
         self.state = state
         self._loader = loader
-        self._cache: dict[str, TestData | str | None] = {}  # None: loading; str: why absent
+        self._cache: dict[str, ImageSet | str | None] = {}  # None: loading; str: why absent
         loader.test_data_loaded.connect(self._on_loaded)
         loader.test_data_failed.connect(self._on_failed)
         state.events.model.connect(self._on_model)
@@ -41,14 +42,10 @@ class TestImages(QObject):
             return None, "loading the test images…"
         if isinstance(entry, str):
             return None, entry
-        images, labels = entry
-        if not images_match(points, labels):
+        if entry.labels is None or not images_match(points, entry.labels):
             return None, "original not available (the test data does not match this model)"
-        label = self.state.class_names[int(labels[index])]
-        image = images[index].astype(np.float32) / 255.0
-        if image.ndim == 2:
-            image = image[..., None]
-        return image, f"test image #{index} — label {label}"
+        label = self.state.class_names[int(entry.labels[index])]
+        return entry.image(index), f"test image #{index} — label {label}"
 
     def _on_model(self) -> None:
         document = self.state.document
@@ -58,7 +55,10 @@ class TestImages(QObject):
 
     @Slot(str, object)
     def _on_loaded(self, dataset: str, data: TestData) -> None:
-        self._cache[dataset] = data
+        try:
+            self._cache[dataset] = as_image_set(data, dataset)
+        except (TypeError, ValueError) as exc:
+            self._cache[dataset] = f"original not available ({exc})"
         self.changed.emit()
 
     @Slot(str, str)

@@ -33,6 +33,7 @@ from latentlab.core.data.download import (
     unwritable_error,
 )
 from latentlab.core.data.idx import read_bytes, read_images, read_labels
+from latentlab.core.data.image_set import ImageSet
 from latentlab.core.errors import DataError
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "fetch",
     "get_spec",
     "load_dataset",
+    "load_test_images",
     "load_test_split",
     "locate",
     "register_dataset",
@@ -109,6 +111,14 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    def split(self, which: str) -> ImageSet:
+        """The "train" or "test" split as an `ImageSet` (N, 28, 28, 1)."""
+        if which not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', not {which!r}")
+        images = self.train_images if which == "train" else self.test_images
+        labels = self.train_labels if which == "train" else self.test_labels
+        return ImageSet(f"{self.name} {which}", images, labels, self.class_names)
 
 
 @dataclass(frozen=True)
@@ -458,6 +468,12 @@ def load_test_split(
     if isinstance(found, list):
         raise _not_found(spec, TEST_ROLES, found)
     return _parse_split(spec, found[1], "test")
+
+
+def load_test_images(name: str, data_dir: str | os.PathLike | None = None) -> ImageSet:
+    """The test split as an `ImageSet`: what the explorer shows beside the encoded points."""
+    images, labels = load_test_split(name, data_dir)
+    return ImageSet(f"{name} test", images, labels, get_spec(name).class_names)
 
 
 def verify(name: str, data_dir: str | os.PathLike | None = None) -> list[FileCheck]:
