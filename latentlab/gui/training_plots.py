@@ -20,16 +20,18 @@ TEST_PEN = pg.mkPen("#f28e2b", width=2)
 BATCH_PEN = pg.mkPen("#4c9be8", width=1, style=Qt.PenStyle.DotLine)
 TRAIN_BRUSH = pg.mkBrush("#4c9be8")
 TEST_BRUSH = pg.mkBrush("#f28e2b")
-TILE = 28  # pixels per sample image side
+PLACEHOLDER_TILE = (32, 32)  # (height, width) of a sample before the first epoch shows one
 REDRAW_INTERVAL_MS = 250  # the batch curve follows at 4 Hz: each redraw costs the GUI thread
 MAX_ROW_LABELS = 12
 
 
 def sample_strip(samples: np.ndarray, columns: int = 10) -> np.ndarray:
-    """(n, 28, 28) images side by side as one (28, 28 * columns) float32 row, padded with black."""
-    tiles = np.asarray(samples, dtype=np.float32).reshape(-1, TILE, TILE)[:columns]
+    """(n, H, W) images side by side as one (H, W * columns) float32 row, padded with black."""
+    samples = np.asarray(samples, dtype=np.float32)
+    h, w = samples.shape[1:3]
+    tiles = samples.reshape(-1, h, w)[:columns]
     if len(tiles) < columns:
-        pad = np.zeros((columns - len(tiles), TILE, TILE), np.float32)
+        pad = np.zeros((columns - len(tiles), h, w), np.float32)
         tiles = np.concatenate([tiles, pad])
     return np.concatenate(list(tiles), axis=1)
 
@@ -46,8 +48,10 @@ class TrainingPlots(QSplitter):
         }
         self._batch_x: list[float] = []
         self._batch_y: list[float] = []
-        self._rows: list[np.ndarray] = []  # one (28, 280) strip of samples per finished epoch
-        self._grid = np.zeros((0, 10 * TILE), np.float32)
+        self._rows: list[np.ndarray] = []  # one (H, 10 W) strip of samples per finished epoch
+        self._tile = PLACEHOLDER_TILE  # (height, width) of one sample
+        self._tick_names: list[str] = []
+        self._grid = np.zeros((0, 10 * self._tile[1]), np.float32)
         self._conditional = True
 
         self.plots = pg.GraphicsLayoutWidget()
@@ -101,13 +105,14 @@ class TrainingPlots(QSplitter):
         return plot.plot(pen=pen, symbol="o", symbolSize=6, symbolBrush=brush, name=name)
 
     def _set_sample_ticks(self, class_names: list[str]) -> None:
-        ticks = [((i + 0.5) * TILE, name[:6]) for i, name in enumerate(class_names)]
+        self._tick_names = list(class_names)  # placed again once the samples' width is known
+        ticks = [((i + 0.5) * self._tile[1], name[:6]) for i, name in enumerate(class_names)]
         self.samples_plot.getAxis("bottom").setTicks([ticks])
 
     def _set_row_ticks(self, rows: int) -> None:
         """Epoch numbers beside the rows; every k-th only, when there are many."""
         step = -(-rows // MAX_ROW_LABELS) if rows else 1
-        labels = [((r + 0.5) * TILE, str(r + 1)) for r in range(step - 1, rows, step)]
+        labels = [((r + 0.5) * self._tile[0], str(r + 1)) for r in range(step - 1, rows, step)]
         self.samples_plot.getAxis("left").setTicks([labels])
 
     # --- what the panel and the tests read ----------------------------------------------------
@@ -192,17 +197,23 @@ class TrainingPlots(QSplitter):
 
     def _draw_samples(self) -> None:
         rows = len(self._rows)
-        if rows == self._grid.shape[0] // TILE:
+        if self._rows:
+            tile = (self._rows[0].shape[0], self._rows[0].shape[1] // 10)
+            if tile != self._tile:
+                self._tile = tile
+                self._set_sample_ticks(self._tick_names)
+        th, tw = self._tile
+        if rows == self._grid.shape[0] // th:
             return
         if rows == 0:
-            self._grid = np.zeros((0, 10 * TILE), np.float32)
+            self._grid = np.zeros((0, 10 * tw), np.float32)
             self.sample_image.clear()
         else:
             self._grid = np.ascontiguousarray(np.concatenate(self._rows, axis=0))
             self.sample_image.setImage(self._grid, autoLevels=False, levels=(0.0, 1.0))
         self._set_row_ticks(rows)
         self.samples_plot.getViewBox().setRange(
-            xRange=(0, 10 * TILE), yRange=(0, max(rows, 1) * TILE), padding=0.02
+            xRange=(0, 10 * tw), yRange=(0, max(rows, 1) * th), padding=0.02
         )
 
     def _show_class_plot(self, show: bool) -> None:

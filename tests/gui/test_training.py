@@ -361,3 +361,13 @@ def test_a_batch_redraw_leaves_the_axes_and_the_epoch_points_alone(qtbot):
     qtbot.waitUntil(lambda: len(epoch_points) == 2)  # once an epoch, both plots
     batch(3, 1, y_range[1] + 50)  # the data leaves the range: the axis follows
     qtbot.waitUntil(lambda: panel.vae_plot.getViewBox().viewRange()[1][1] > y_range[1] + 50)
+
+
+def test_the_sample_strip_takes_the_samples_size_whatever_it_is():
+    from latentlab.gui.training_plots import sample_strip
+
+    samples = np.random.default_rng(0).random((3, 5, 7)).astype(np.float32)
+    strip = sample_strip(samples, columns=4)
+    assert strip.shape == (5, 28)
+    np.testing.assert_array_equal(strip[:, 7:14], samples[1])
+    assert not strip[:, 21:].any()  # the missing fourth sample is blank
