@@ -12,6 +12,7 @@ Both run in fresh subprocesses so nothing this runner loaded counts:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +45,10 @@ def train_child(data: str, batches: int | None, preset: str | None) -> None:
     import torch
 
     from latentlab.core.data.datasets import load_dataset
+    from latentlab.core.jobs import JobCancelled
     from latentlab.core.vae.config import DEFAULT_PRESET, PRESETS
     from latentlab.core.vae.events import BatchProgress, EpochEnd, Failed
-    from latentlab.core.vae.training import train
+    from latentlab.core.vae.training import run_training
 
     marks["imports"] = proc_status_mb().get("VmRSS")
     dataset = load_dataset("mnist", data)
@@ -54,15 +56,16 @@ def train_child(data: str, batches: int | None, preset: str | None) -> None:
     config = PRESETS[preset or DEFAULT_PRESET].config.replace(epochs=1)
     cancel = threading.Event()
     finished = 0
-    for event in train(config, dataset, device="cpu", cancel=cancel, progress_every=5):
-        if isinstance(event, BatchProgress):
-            finished = event.batch
-            if batches is not None and event.batch >= batches:
-                cancel.set()
-        elif isinstance(event, EpochEnd):
-            marks["epoch_end"] = proc_status_mb().get("VmRSS")
-        elif isinstance(event, Failed):
-            marks["error"] = event.message
+    with contextlib.suppress(JobCancelled):  # stopped on purpose after `batches`
+        for event in run_training(config, dataset, device="cpu", cancel=cancel, progress_every=5):
+            if isinstance(event, BatchProgress):
+                finished = event.batch
+                if batches is not None and event.batch >= batches:
+                    cancel.set()
+            elif isinstance(event, EpochEnd):
+                marks["epoch_end"] = proc_status_mb().get("VmRSS")
+            elif isinstance(event, Failed):
+                marks["error"] = event.message
     status = proc_status_mb()
     marks.update(
         end=status.get("VmRSS"),

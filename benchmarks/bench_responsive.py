@@ -21,6 +21,7 @@ to the GUI: `limit_torch_threads`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -83,18 +84,20 @@ def cli_child(data: str, batches: int, device: str) -> None:
     import torch
 
     from latentlab.core.data.datasets import load_dataset
+    from latentlab.core.jobs import JobCancelled
     from latentlab.core.vae.events import BatchProgress
-    from latentlab.core.vae.training import train
+    from latentlab.core.vae.training import run_training
 
     dataset = load_dataset("mnist", data)
     config = train_config().replace(num_classes=len(dataset.class_names))
     cancel = threading.Event()
     reports: list[tuple[int, float]] = []
-    for event in train(config, dataset, device=device, cancel=cancel):
-        if isinstance(event, BatchProgress):
-            reports.append((done_batches(event), event.elapsed_s))
-            if reports[-1][0] >= batches:
-                cancel.set()
+    with contextlib.suppress(JobCancelled):  # the run is stopped on purpose after `batches`
+        for event in run_training(config, dataset, device=device, cancel=cancel):
+            if isinstance(event, BatchProgress):
+                reports.append((done_batches(event), event.elapsed_s))
+                if reports[-1][0] >= batches:
+                    cancel.set()
     print(json.dumps({"reports": reports, "threads": torch.get_num_threads()}), flush=True)
 
 

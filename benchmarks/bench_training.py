@@ -2,7 +2,7 @@
 
 Parts (select with `run.py --only training.PART`):
 
-- speed: epochs of the engine's own `train()` generator (its default precision, and float32
+- speed: epochs of the engine's own `run_training()` generator (its default precision, and float32
   where that is bfloat16), an idiomatic DataLoader loop and the bare GEMMs of the same epoch
   in each precision, measured in turn (engine, idiomatic, floor, engine, ...), all on recipe
   `pytorch-vae` from the same initial weights; then the models' test loss.
@@ -107,7 +107,7 @@ def _sync(device: torch.device) -> None:
 
 
 class EngineRun:
-    """The engine's own `train()` generator, resumed one epoch at a time.
+    """The engine's own `run_training()` generator, resumed one epoch at a time.
 
     Timed: from resuming the generator to its last BatchProgress of the epoch (shuffle, every
     step, its progress events and their `.item()` syncs). Not timed: building the model and the
@@ -119,7 +119,7 @@ class EngineRun:
         self, config: Config, dataset: Dataset, device: str, precision: str = "auto"
     ) -> None:
         from latentlab.core.vae.events import Started
-        from latentlab.core.vae.training import train
+        from latentlab.core.vae.training import run_training as train
 
         self.events = train(config, dataset, device=device, precision=precision)
         first = next(self.events)
@@ -327,7 +327,7 @@ def recipe(name: str = RECIPE, **changes: Any) -> Config:
 
 
 def initial_state(config: Config) -> dict[str, torch.Tensor]:
-    """The weights `train()` starts from: it seeds torch with config.seed, then builds VAE(config)."""
+    """The weights `run_training()` starts from: it seeds torch with config.seed, then builds VAE(config)."""
     import torch
 
     from latentlab.core.vae.model import VAE
@@ -339,7 +339,7 @@ def initial_state(config: Config) -> dict[str, torch.Tensor]:
 def bench_speed(dataset: Dataset, epochs: int, device: str, note: str = "") -> list[Result]:
     """Target 1: engine vs idiomatic s/epoch (ratio >= 2), engine vs matmul floor (<= 1.5).
 
-    The engine runs as `train()` does by default (`precision="auto"`); where that picks
+    The engine runs as `run_training()` does by default (`precision="auto"`); where that picks
     bfloat16, the float32 engine and both floors are measured in the same alternation too.
     """
     import torch
@@ -483,10 +483,10 @@ def bench_options(
 def bench_time_to_good(
     dataset: Dataset, device: str, epochs: int | None, note: str = ""
 ) -> list[Result]:
-    """Target 2: the default recipe as the app trains it; wall time from calling train()."""
+    """Target 2: the default recipe as the app trains it; wall time from calling run_training()."""
     from latentlab.core.vae.config import DEFAULT_PRESET, PRESETS
     from latentlab.core.vae.events import Cancelled, EpochEnd, Failed, Finished
-    from latentlab.core.vae.training import train
+    from latentlab.core.vae.training import run_training as train
 
     config = PRESETS[DEFAULT_PRESET].config
     if epochs is not None:

@@ -148,10 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     morph.add_argument("--slerp", action="store_true", help="spherical, not linear, interpolation")
     morph.add_argument("--frame-ms", type=int, default=100, help="GIF time per frame")
 
-    grid = sub.add_parser("manifold", help="digits decoded on a grid over two latent axes (PNG)")
+    grid = sub.add_parser("manifold", help="images decoded on a grid over two latent axes (PNG)")
     grid.add_argument("file")
     grid.add_argument("--out", required=True, metavar="FILE.png")
-    grid.add_argument("--size", type=int, default=15, help="digits per row and column")
+    grid.add_argument("--size", type=int, default=15, help="images per row and column")
     grid.add_argument(
         "--range",
         dest="half_range",
@@ -506,7 +506,7 @@ def cmd_manifold(args: argparse.Namespace) -> int:
         raise LatentlabError(str(exc)) from exc
     save_manifold_png(grid, out)
     x, y = state.projection.titles
-    print(f"wrote {out}: {args.size} x {args.size} digits over {x} and {y}, {spacing} spacing")
+    print(f"wrote {out}: {args.size} x {args.size} images over {x} and {y}, {spacing} spacing")
     return 0
 
 

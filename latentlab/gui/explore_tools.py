@@ -57,7 +57,7 @@ class ExploreTools(QObject):
             self.manifold_dock,
             "Manifold &grid",
             "Ctrl+G",
-            "Show the grid of digits decoded over the scatter's axes",
+            "Show the grid of images decoded over the scatter's axes",
         )
         self.neighbours_action = self._action(
             self.neighbours_dock,

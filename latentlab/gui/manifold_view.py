@@ -83,7 +83,7 @@ class ManifoldView(QWidget):
         self.size_spin = QSpinBox()
         self.size_spin.setRange(MIN_SIZE, MAX_SIZE)
         self.size_spin.setValue(DEFAULT_SIZE)
-        self.size_spin.setToolTip("Digits per row and per column")
+        self.size_spin.setToolTip("Images per row and per column")
         self.range_spin = QDoubleSpinBox()
         self.range_spin.setRange(0.25, 6.0)
         self.range_spin.setSingleStep(0.25)
@@ -265,8 +265,8 @@ class ManifoldView(QWidget):
         self._update_overlay()
         spacing = SPACING_TEXTS[m.spacing].lower()
         self.note.setText(
-            f"{m.size} x {m.size} digits, {spacing} spacing, x {m.xs[0]:.2f}..{m.xs[-1]:.2f}, "
-            f"y {m.ys[0]:.2f}..{m.ys[-1]:.2f}. Click a digit to move the current point there."
+            f"{m.size} x {m.size} images, {spacing} spacing, x {m.xs[0]:.2f}..{m.xs[-1]:.2f}, "
+            f"y {m.ys[0]:.2f}..{m.ys[-1]:.2f}. Click an image to move the current point there."
         )
 
     @Slot()

@@ -57,7 +57,7 @@ class NeighboursPanel(QWidget):
         self.same_class_check = QCheckBox("Same class only")
         self.same_class_check.setToolTip(
             "Only test images the classifier reads as the current class (z is the style alone, "
-            "so without this the nearest styles can be any digit)"
+            "so without this the nearest styles can be any class)"
         )
         self.k_spin.valueChanged.connect(self.settings_changed)
         self.same_class_check.toggled.connect(self.settings_changed)

@@ -141,7 +141,7 @@ class ReportDialog(QDialog):
         self.gen_spin.setValue(DEFAULT_GENERATED if conditional else 0)
         self.gen_spin.setEnabled(conditional)
         self.gen_spin.setToolTip(
-            "Digits generated per class from prior styles, to check that the model's own "
+            "Images generated per class from prior styles, to check that the model's own "
             "classifier reads them as the class asked for (0: skip)"
         )
         self.run_button = QPushButton("Evaluate")
@@ -208,7 +208,7 @@ class ReportDialog(QDialog):
             QHeaderView.ResizeMode.Stretch
         )
         self.generation_table.setToolTip(
-            "Per class: the share of generated digits the classifier reads as that class"
+            "Per class: the share of generated images the classifier reads as that class"
         )
         self.generation_table.setFixedHeight(
             self.generation_table.horizontalHeader().sizeHint().height()
@@ -309,7 +309,7 @@ class ReportDialog(QDialog):
         self.status.setText(
             f"Done: {report.test_size} test images, k = {report.k} importance samples"
             + (
-                f", {report.generated_per_class} generated digits per class."
+                f", {report.generated_per_class} generated images per class."
                 if report.generated_per_class
                 else "."
             )

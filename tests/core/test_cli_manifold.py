@@ -47,7 +47,7 @@ def test_manifold_png_is_the_core_grid_on_the_chosen_axes_and_class(record, mode
 def test_manifold_defaults_to_the_scatters_axes(tmp_path, capsys):
     path = save_model(random_record(TINY_VAE, n_test=20, seed=1), tmp_path / "v.safetensors")
     assert main(["manifold", str(path), "--out", str(tmp_path / "g.png"), "--size", "3"]) == 0
-    assert "3 x 3 digits over z1 and z2, even spacing" in capsys.readouterr().out
+    assert "3 x 3 images over z1 and z2, even spacing" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import pytest
 
 from latentlab.core.jobs import JobCancelled
 from latentlab.core.vae.report import ModelReport, Progress, evaluate_report, run_report
-from latentlab.core.vae.training import evaluate_record, train
+from latentlab.core.vae.training import evaluate_record
+from latentlab.core.vae.training import run_training as train
 
 from ..factories import TINY_CVAE, TINY_VAE, tiny_dataset
 
