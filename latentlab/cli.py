@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .core.errors import LatentlabError
+from .core.text import first_line
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -40,8 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LatentlabError as exc:
         if args.debug:
             raise
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"latentlab: error: {first}", file=sys.stderr)
+        print(f"latentlab: error: {first_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("latentlab: interrupted", file=sys.stderr)

@@ -149,7 +149,13 @@ class SliderRow:
         return (self.label, self.slider, self.spin, self.kl, self.strip)
 
     def show_value(self, value: float) -> None:
-        """Move both widgets to `value` without emitting anything."""
+        """Move both widgets to `value` without emitting anything.
+
+        A row that already shows the value is left alone: every point change reaches every row,
+        and a spin box repaints on any setValue, so untouched rows would cost a paint each.
+        """
+        if self.spin.value() == round(value, self.spin.decimals()):
+            return
         for widget in (self.slider, self.spin):
             widget.blockSignals(True)
         self.slider.setValue(round(value * STEPS_PER_UNIT))

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from latentlab.core.data import datasets
+from latentlab.core.text import first_line
 from latentlab.core.vae.config import (
     DEFAULT_PRESET,
     LIKELIHOODS,
@@ -183,7 +184,7 @@ class TrainDialog(QDialog):
         try:
             spec = datasets.get_spec(name)
         except datasets.DataError as exc:  # pragma: no cover - the combo lists registered names
-            raise ConfigError(str(exc).splitlines()[0]) from None
+            raise ConfigError(first_line(exc)) from None
         return preset.config.replace(
             epochs=self.epochs_spin.value(),
             batch_size=self.batch_spin.value(),
@@ -218,7 +219,7 @@ class TrainDialog(QDialog):
         try:
             config = self.build_config()
         except ConfigError as exc:
-            self.error_label.setText(str(exc).splitlines()[0])
+            self.error_label.setText(first_line(exc))
             self.error_label.setVisible(True)
             return
         self._config = config

@@ -35,6 +35,7 @@ from latentlab.core.data.download import (
 from latentlab.core.data.idx import read_bytes, read_images, read_labels
 from latentlab.core.data.image_set import ImageSet
 from latentlab.core.errors import DataError
+from latentlab.core.text import first_line
 
 __all__ = [
     "DATASETS",
@@ -282,7 +283,7 @@ def _check_file(folder: Path, spec: DatasetSpec, fspec: FileSpec, *, verify: boo
         try:
             data = read_bytes(path)
         except DataError as exc:
-            result.problems.append(str(exc).splitlines()[0])
+            result.problems.append(first_line(exc))
             result.bad_paths.append(path)
             continue
         if verify and (actual := hashlib.sha256(data).hexdigest()) != fspec.sha256:

@@ -26,6 +26,7 @@ from typing import BinaryIO
 from latentlab.core.data.idx import content_sha256
 from latentlab.core.errors import DataError
 from latentlab.core.jobs import Cancel, JobCancelled, is_cancelled
+from latentlab.core.text import first_line
 
 __all__ = [
     "Cancel",
@@ -249,7 +250,7 @@ def _attempt(
         try:
             actual = content_sha256(tmp_path, name=url)
         except DataError as exc:
-            first = str(exc).splitlines()[0].removeprefix(f"{url}: ")
+            first = first_line(exc).removeprefix(f"{url}: ")
             raise _Failure(f"bad content: {first}", transient=False) from None
         if actual != sha256_raw:
             raise _Failure(

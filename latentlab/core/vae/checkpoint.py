@@ -17,6 +17,7 @@ import numpy as np
 
 from latentlab.core.atomic import write_atomic
 from latentlab.core.errors import ModelFileError
+from latentlab.core.text import first_line
 from latentlab.core.vae.config import Config, ConfigError
 from latentlab.core.vae.layout import parameter_shapes
 from latentlab.core.vae.record import ModelRecord, TestEncoding
@@ -192,7 +193,7 @@ def _parse_tensors(path: Path, data: bytes) -> dict[str, np.ndarray]:
     try:
         return load(data)
     except Exception as exc:  # safetensors raises its own error types for bad offsets, dtypes...
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first_line(exc)
         raise _error(path, f"not a valid safetensors file ({first})") from None
 
 
