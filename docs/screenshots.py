@@ -76,7 +76,7 @@ def fresh_settings() -> None:
 
 def check_test_images(window: MainWindow) -> None:
     """Stop with the window's own reason when the model's test images could not be loaded."""
-    image, caption = window.test_image(0)
+    image, caption = window.test_images.image(0)
     if image is None:
         raise SystemExit(f"no test images: {caption} (set LATENTLAB_DATA_DIR)")
 
