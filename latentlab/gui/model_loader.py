@@ -103,10 +103,13 @@ class ModelLoader(QObject):
         loader = self._test_loader
         self._tests.submit(lambda _token: loader(dataset), dataset)
 
-    def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Stop after the current job (a load takes at most a second or two); drop the rest."""
-        self._models.shutdown(timeout_ms)
-        self._tests.shutdown(timeout_ms)
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop after the current job (a load takes at most a second or two); drop the rest.
+
+        True when both worker threads have ended (safe to call again: then it only checks)."""
+        models = self._models.shutdown(timeout_ms)
+        tests = self._tests.shutdown(timeout_ms)
+        return models and tests
 
     # --- internals ------------------------------------------------------------------------
     def _submit(self, path: str | None, record: ModelRecord | None) -> None:

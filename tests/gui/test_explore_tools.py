@@ -51,27 +51,17 @@ def missing_data(dataset: str):
 
 
 @pytest.fixture
-def make_window(qtbot):
-    windows: list[MainWindow] = []
+def make_window(open_explorer_window, qtbot):
+    """The shared window, a little larger, opened on `path` once its test images are settled."""
 
     def make(path: Path, test_loader=missing_data) -> MainWindow:
-        window = MainWindow(
-            training_factory=None,
-            test_loader=test_loader,
-            ask_unsaved=lambda allow_cancel=True: QMessageBox.StandardButton.Discard,
-        )
-        qtbot.addWidget(window)
+        window = open_explorer_window(test_loader=test_loader)
         window.resize(1300, 850)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
         with qtbot.waitSignal(window.test_images.changed, timeout=LOAD_MS):
             window.open_model(path)
         return window
 
-    yield make
-    for window in windows:
-        window.shutdown()
+    return make
 
 
 def reference(path: Path) -> ExplorerState:

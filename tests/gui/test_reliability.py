@@ -59,27 +59,16 @@ def dialogs(monkeypatch) -> Calls:
 
 
 @pytest.fixture
-def make_window(qtbot):
-    windows: list[MainWindow] = []
+def make_window(open_explorer_window):
+    """The shared window, with the real test-data loader and (on request) the training dock."""
 
     def make(path: Path | None = None, *, training: bool = False) -> MainWindow:
         factory = main_window_module.default_training_factory if training else None
-        window = MainWindow(
-            training_factory=factory,
-            ask_unsaved=lambda allow_cancel=True: QMessageBox.StandardButton.Discard,
+        return open_explorer_window(
+            path, training_factory=factory, test_loader=main_window_module.load_test_data
         )
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        if path is not None:
-            with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
-                window.open_model(path)
-        return window
 
-    yield make
-    for window in windows:
-        window.shutdown()
+    return make
 
 
 def train_config(**changes) -> Config:
@@ -268,7 +257,7 @@ def test_closing_the_window_during_training_stops_and_joins(
     assert window.close()  # the model shown is a saved file: nothing to ask
 
     assert thread.isFinished() and not controller.is_running
-    assert window.loader._models.shutdown(0) and window.loader._tests.shutdown(0)  # joined
+    assert window.loader.shutdown(0)  # its threads were joined by the close
     for _ in range(5):  # late queued events of the run must be ignored
         QCoreApplication.processEvents()
     assert trained.calls == [] and not window.isVisible()
@@ -282,7 +271,7 @@ def test_cancel_at_any_point_ends_the_run_and_keeps_the_model(
     document = window.document
     controller, thread = _start(window, tiny_dataset)
     if when == "after the first batches":
-        qtbot.waitUntil(lambda: controller._progress is not None, timeout=RUN_MS)
+        qtbot.waitUntil(lambda: controller.panel.progress_bar.value() > 0, timeout=RUN_MS)
     elif when == "after the first epoch":
         qtbot.waitUntil(lambda: controller.panel.sample_rows >= 1, timeout=RUN_MS)
     controller.cancel()
@@ -317,7 +306,7 @@ def test_opening_a_model_while_training_runs(
     """Defined behaviour: the file opens at once, the run goes on; only the user adopts it."""
     window = make_window(cvae_file, training=True)
     controller, thread = _start(window, tiny_dataset)
-    qtbot.waitUntil(lambda: controller._progress is not None, timeout=RUN_MS)
+    qtbot.waitUntil(lambda: controller.panel.progress_bar.value() > 0, timeout=RUN_MS)
     with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
         window.open_model(vae2d_file)
     assert window.model_path == Path(vae2d_file).resolve()
