@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -107,7 +108,15 @@ def _coerce(name: str, type_name: Any, value: Any) -> Any:
             return value
     elif type_name == "float":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an integer too large for a float
+                number = math.inf
+            if not math.isfinite(number):
+                raise ConfigError(
+                    f"config field {name!r} must be a finite number, got {_shown(value)}"
+                )
+            return number
     elif type_name == "str":
         if isinstance(value, str):
             return value
@@ -117,7 +126,18 @@ def _coerce(name: str, type_name: Any, value: Any) -> Any:
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         return tuple(value)
-    raise ConfigError(f"config field {name!r} must be {type_name}, got {value!r}")
+    raise ConfigError(f"config field {name!r} must be {type_name}, got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    """repr for a message, cut short: a hostile file's value can be thousands of characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python converts to text
+        return "a number with thousands of digits"
+    except RecursionError:
+        return "a value nested too deeply to show"
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _validate(cfg: Config) -> None:
@@ -127,6 +147,10 @@ def _validate(cfg: Config) -> None:
 
     for name in ("input_dim", "num_classes", "latent_dim", "batch_size", "epochs"):
         positive(name, getattr(cfg, name))
+    for name in ("learning_rate", "decoder_std", "classification_weight", "kl_weight"):
+        value = getattr(cfg, name)
+        if not math.isfinite(value):  # also for configs built in code, not only from JSON
+            raise ConfigError(f"config field {name!r} must be a finite number, got {value!r}")
     for name in ("learning_rate", "decoder_std"):
         positive(name, getattr(cfg, name))
     for name in ("classification_weight", "kl_weight"):
