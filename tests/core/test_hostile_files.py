@@ -91,13 +91,13 @@ def test_info_on_an_unreadable_file(tmp_path: Path) -> None:
         script = None
         if os.access(path, os.R_OK):  # root: make reading this one file fail as chmod would
             script = (
-                "import pathlib, sys\n"
-                "real = pathlib.Path.read_bytes\n"
-                "def read_bytes(self):\n"
-                f"    if str(self) == {str(path)!r}:\n"
-                "        raise PermissionError(13, 'Permission denied', str(self))\n"
-                "    return real(self)\n"
-                "pathlib.Path.read_bytes = read_bytes\n"
+                "import os, sys\n"
+                "real = os.open\n"
+                "def denied(file, flags, *args, **kwargs):\n"
+                f"    if os.fspath(file) == {str(path)!r}:\n"
+                "        raise PermissionError(13, 'Permission denied', os.fspath(file))\n"
+                "    return real(file, flags, *args, **kwargs)\n"
+                "os.open = denied\n"
                 "from latentlab.cli import main\n"
                 "sys.exit(main(sys.argv[1:]))\n"
             )

@@ -11,7 +11,6 @@ decompressed content. Each file is read, decompressed and hashed once per load.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import re
@@ -32,7 +31,7 @@ from latentlab.core.data.download import (
     is_cancelled,
     unwritable_error,
 )
-from latentlab.core.data.idx import read_bytes, read_images, read_labels
+from latentlab.core.data.idx import read_bytes, read_content, read_images, read_labels
 from latentlab.core.data.image_set import ImageSet
 from latentlab.core.errors import DataError
 from latentlab.core.text import first_line
@@ -281,12 +280,12 @@ def _check_file(folder: Path, spec: DatasetSpec, fspec: FileSpec, *, verify: boo
     result = _FileResult(paths[0] if paths else None, None)
     for path in paths:
         try:
-            data = read_bytes(path)
+            data, actual = read_content(path) if verify else (read_bytes(path), "")
         except DataError as exc:
             result.problems.append(first_line(exc))
             result.bad_paths.append(path)
             continue
-        if verify and (actual := hashlib.sha256(data).hexdigest()) != fspec.sha256:
+        if verify and actual != fspec.sha256:
             result.problems.append(_mismatch(path, spec, fspec, actual))
             result.bad_paths.append(path)
             continue
