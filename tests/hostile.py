@@ -8,12 +8,14 @@ unpickling would create ``PWNED`` in the folder: the tests check that it never a
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
 import pickle
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +124,154 @@ def _set(tensors: dict, name: str, index: tuple, value: float) -> None:
     tensors[name][index] = value
 
 
+# --- files that must be refused before they are read (docs/reliability.md, "Reading limits") ---
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+def _raw_header(text: bytes):
+    """A builder: a safetensors file whose header is ``text`` (no tensors)."""
+
+    def build(path: Path) -> None:
+        path.write_bytes(struct.pack("<Q", len(text)) + text)
+
+    return build
+
+
+def _raw_metadata(text: Callable[[dict], str]):
+    """A builder: valid tensors, with the latentlab metadata replaced by ``text(meta)``."""
+
+    def build(path: Path) -> None:
+        tensors, meta = _valid_parts()
+        path.write_bytes(save(tensors, metadata={"latentlab": text(meta)}))
+
+    return build
+
+
+def _padded(size: int):
+    """A builder: a good model made ``size`` bytes long by a sparse hole (no disk used)."""
+
+    def build(path: Path) -> None:
+        save_model(random_record(), path)
+        with open(path, "r+b") as f:
+            f.truncate(size)
+
+    return build
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+DEEP = 200_000  # levels of nesting: far past Python's recursion limit
+HUGE_INT = "9" * 5000  # digits: past Python's int-to-text limit (4,300)
+
+BOUNDS_CASES: list[Hostile] = [  # refused before the file is read
+    Hostile(
+        "header-nested-deep",
+        "deep.safetensors",
+        _raw_header(b'{"x": ' + b"[" * DEEP + b"]" * DEEP + b"}"),
+        r"not a valid safetensors file \(header is nested too deeply to be read\)",
+    ),
+    Hostile(
+        "header-huge-integer",
+        "digits.safetensors",
+        _raw_header(
+            b'{"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, '
+            + HUGE_INT.encode()
+            + b"]}}"
+        ),
+        r"not a valid safetensors file \(header holds a number with too many digits",
+    ),
+    Hostile(
+        "metadata-nested-deep",
+        "meta-deep.safetensors",
+        _raw_metadata(lambda m: "[" * DEEP + "]" * DEEP),
+        "latentlab metadata is nested too deeply to be read",
+    ),
+    Hostile(
+        "metadata-huge-integer",
+        "meta-digits.safetensors",
+        _raw_metadata(lambda m: json.dumps(m)[:-1] + f', "epochs_seen": {HUGE_INT}}}'),
+        "latentlab metadata holds a number with too many digits to be read",
+    ),
+    Hostile(
+        "config-infinite",
+        "infinite.safetensors",
+        _with(lambda t, m: m["config"].update(decoder_std=float("inf"))),
+        "invalid config: config field 'decoder_std' must be a finite number, got inf",
+    ),
+    Hostile(
+        "absurd-means",
+        "absurd.safetensors",
+        _with(lambda t, m: _set(t, "test_encoding.mu", (3, 1), 3e38)),
+        r"test encoding mu holds 3e\+38, beyond the 10000 a trained encoder gives",
+    ),
+    Hostile(
+        "padded",
+        "padded.safetensors",
+        _padded(64 * MIB),
+        r"not a valid safetensors file \([\d,]+ bytes more than the [\d,]+ its header declares",
+    ),
+    Hostile(
+        "sparse-2gb",
+        "huge.safetensors",
+        _padded(2 * GIB),
+        r"the file is 2\.0 GiB, larger than a latentlab model file can be \(1\.0 GiB at most\)",
+    ),
+]
+if hasattr(os, "mkfifo"):  # POSIX
+    BOUNDS_CASES.append(
+        Hostile("fifo", "x.safetensors", _fifo, r"is a named pipe \(FIFO\), not a regular file")
+    )
+if os.path.exists("/dev/zero"):
+    BOUNDS_CASES.append(
+        Hostile("dev-zero", "zero.safetensors", _dev_zero, "is a character device, not a regular")
+    )
+
+
+# --- gzip bombs for the IDX reader ----------------------------------------------------------------
+
+
+@functools.cache
+def _zeros_crc(mib: int) -> int:
+    zeros, crc = bytes(MIB), 0
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    return crc
+
+
+def gzip_bomb(head: bytes = b"", mib: int = 2048) -> bytes:
+    """A valid gzip file of ``head`` then ``mib`` MiB of zeros, in about 1 kB per MiB.
+
+    Each MiB of zeros is compressed once and ends with a full flush, which resets the
+    compressor, so the same 1 kB block stands for every further MiB: nothing near the
+    decompressed size is ever allocated.
+    """
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    start = deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(bytes(MIB)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    assert deflate.compress(bytes(MIB)) + deflate.flush(zlib.Z_FULL_FLUSH) == block
+    end = deflate.flush(zlib.Z_FINISH)
+    crc = _zeros_crc(mib) if not head else _zeros_crc_after(head, mib)
+    size = (len(head) + mib * MIB) % 2**32
+    header = b"\x1f\x8b\x08\x00" + b"\x00" * 4 + b"\x02\xff"  # deflate, no name, mtime 0
+    return header + start + block * mib + end + struct.pack("<II", crc, size)
+
+
+@functools.cache
+def _zeros_crc_after(head: bytes, mib: int) -> int:
+    zeros, crc = bytes(MIB), zlib.crc32(head)
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    return crc
+
+
 CASES: list[Hostile] = [
     Hostile("torch-zip-pickle", "model.pt.safetensors", _torch_zip, "pickled PyTorch"),
     Hostile("legacy-pickle", "old.safetensors", _legacy_pickle, "pickled PyTorch"),
@@ -222,6 +372,9 @@ CASES: list[Hostile] = [
         "contains NaN or infinite values",
     ),
 ]
+
+
+CASES += BOUNDS_CASES
 
 
 def build(case: Hostile, folder: Path) -> Path:

@@ -28,7 +28,7 @@ from latentlab.core.data import datasets
 from latentlab.core.vae.checkpoint import load_model, save_model
 
 from ..factories import random_record, tiny_images
-from ..hostile import CASES, PWNED, Hostile, Payload, build
+from ..hostile import CASES, PWNED, Hostile, Payload, build, gzip_bomb
 from .test_download import GOOD, SHA, Server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -199,6 +199,14 @@ DATA_CASES = [
         "has 20 images but t10k-labels-idx1-ubyte.gz has 19 labels",
     ),
     ("checksum-mismatch", "test_images", _other_pixels, False, False, "content does not match"),
+    (
+        "gzip-bomb",  # the real header, then 2 GiB of zeros in 2 MB
+        "train_images",
+        lambda raw: gzip_bomb(raw[:16]),
+        True,
+        False,
+        "decompresses to more than the 47,056 bytes its header declares",
+    ),
 ]
 
 

@@ -274,9 +274,15 @@ def _mismatch(path: Path, spec: DatasetSpec, fspec: FileSpec, actual: str) -> st
     )
 
 
+def _present(path: Path) -> bool:
+    """Anything but a folder under the file's name: a FIFO or a device is then refused by name
+    (idx.read_bytes opens only regular files) instead of being reported missing."""
+    return path.exists() and not path.is_dir()
+
+
 def _check_file(folder: Path, spec: DatasetSpec, fspec: FileSpec, *, verify: bool) -> _FileResult:
     """Read the first accepted name of ``fspec`` in ``folder`` whose content verifies."""
-    paths = [folder / n for n in fspec.names if (folder / n).is_file()]
+    paths = [folder / n for n in fspec.names if _present(folder / n)]
     result = _FileResult(paths[0] if paths else None, None)
     for path in paths:
         try:
@@ -323,7 +329,7 @@ def _scan(
         missing = [
             spec.files[r].filename
             for r in roles
-            if not any((folder / n).is_file() for n in spec.files[r].names)
+            if not any(_present(folder / n) for n in spec.files[r].names)
         ]
         if missing:
             what = (

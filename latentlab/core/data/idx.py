@@ -160,7 +160,7 @@ def _gunzip(chunks: Iterator[bytes | memoryview], how: _Reading) -> bytearray:
                         break
                     stream, between = zlib.decompressobj(16 + zlib.MAX_WBITS), False
                 cap = MAX_IDX_BYTES if limit is None else limit
-                piece = stream.decompress(data, cap + 1 - total)
+                piece = stream.decompress(data, min(cap + 1 - total, _CHUNK))
                 data = stream.unconsumed_tail
                 total += len(piece)
                 if how.keep or len(out) < _HEAD:
