@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import pathlib
 import subprocess
 import sys
 import textwrap
@@ -125,17 +124,17 @@ def test_an_unreadable_file_is_refused(qtbot, make_window, cvae_file, dialogs, t
     window = make_window(cvae_file)
     path = save_model(make_record(seed=5), tmp_path / "locked.safetensors")
     path.chmod(0)
-    real = pathlib.Path.read_bytes
+    real = os.open
 
-    def denied(self):
-        if self == path:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real(self)
+    def denied(file, flags, *args, **kwargs):
+        if os.fspath(file) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(file, flags, *args, **kwargs)
 
     try:
         with pytest.MonkeyPatch.context() as patch:
             if os.access(path, os.R_OK):
-                patch.setattr(pathlib.Path, "read_bytes", denied)
+                patch.setattr(os, "open", denied)
             _assert_refused(qtbot, window, dialogs, path, "permission denied")
     finally:
         path.chmod(0o644)
