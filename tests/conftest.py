@@ -32,6 +32,13 @@ def _isolated_dataset_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatc
     monkeypatch.setenv(datasets.MIRRORS_ENV, "file:///nonexistent-latentlab-test-mirror/")
 
 
+@pytest.fixture(autouse=True)
+def _isolated_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch):
+    """Subprocesses (the app started for real, CLI runs) keep their settings in a throwaway
+    folder too, never in the user's ~/.config (in-process Qt settings: tests/gui/conftest.py)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+
+
 # --- a tiny dataset on disk -----------------------------------------------------------------
 
 

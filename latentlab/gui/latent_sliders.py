@@ -52,7 +52,9 @@ class LatentSliders(QWidget):
         self._random = QPushButton("Random")
         self._random.setToolTip("Draw every slider from the prior N(0, 1)")
         self._reset = QPushButton("Reset")
-        self._reset.setToolTip("Set every slider to 0, the centre of the prior")
+        self._reset.setToolTip(
+            "Back to the centre of the prior, z = 0 (along principal components the sliders then show where z = 0 lies)"
+        )
         self._random.clicked.connect(self.randomize)
         self._reset.clicked.connect(self.reset)
         header = QHBoxLayout()
