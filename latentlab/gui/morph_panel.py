@@ -113,7 +113,7 @@ class MorphPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._net: LatentModel | None = None
+        self._model: LatentModel | None = None
         self._current: Callable[[], MorphEnd | None] = lambda: None
         self._ends: dict[str, MorphEnd | None] = {"A": None, "B": None}
         self._morph: Morph | None = None
@@ -201,15 +201,15 @@ class MorphPanel(QWidget):
         self._update_enabled()
 
     # --- set-up ----------------------------------------------------------------------------
-    def set_model(self, net: LatentModel | None) -> None:
+    def set_model(self, model: LatentModel | None) -> None:
         """A new model: its decoder; A and B (styles of the old model) are forgotten."""
         self.stop()
-        self._net = net
+        self._model = model
         self._ends = {"A": None, "B": None}
         self._recompute()
 
     def set_current_provider(self, provider: Callable[[], MorphEnd | None]) -> None:
-        """Where "current" comes from (the window's explorer state)."""
+        """Where "current" comes from (the explorer state's point)."""
         self._current = provider
 
     # --- ends ------------------------------------------------------------------------------
@@ -245,8 +245,8 @@ class MorphPanel(QWidget):
     def _recompute(self) -> None:
         a, b = self._ends["A"], self._ends["B"]
         self._morph = None
-        if self._net is not None and a is not None and b is not None:
-            self._morph = morph(self._net, a, b, self.steps_spin.value(), self.kind())
+        if self._model is not None and a is not None and b is not None:
+            self._morph = morph(self._model, a, b, self.steps_spin.value(), self.kind())
         self._index = -1
         self.strip.set_frames(None if self._morph is None else self._morph.frames)
         if self._morph is None:
@@ -328,7 +328,7 @@ class MorphPanel(QWidget):
         for which, label in (("A", self.a_label), ("B", self.b_label)):
             end = self._ends[which]
             label.setText(f"{which}: {end.label}" if end else f"{which}: not set")
-        if self._net is None:
+        if self._model is None:
             self.note.setText("No model loaded.")
         elif self._morph is None:
             self.note.setText(
@@ -343,7 +343,7 @@ class MorphPanel(QWidget):
             )
 
     def _update_enabled(self) -> None:
-        loaded = self._net is not None
+        loaded = self._model is not None
         for button in (self.set_a_button, self.set_b_button):
             button.setEnabled(loaded)
         self.swap_button.setEnabled(loaded and any(self._ends.values()))
