@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from latentlab.core.errors import LatentlabError
 
 
@@ -20,3 +22,21 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, LatentlabError):
         return first or type(exc).__name__
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def shown_path(path: object) -> str:
+    """A path as it can be printed inside a one-line message: control characters escaped.
+
+    A file name may hold a newline, a tab or a terminal escape; printed raw it would cut the
+    message (``first_line`` keeps only the part before the newline) or rewrite the terminal.
+    Printable characters, non-ASCII letters included, are kept as they are.
+    """
+    text = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else _escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    """``\\n``, ``\\t``, ``\\x1b``: as repr writes a character, without the quotes."""
+    return repr(char)[1:-1] if char not in "'\"" else char

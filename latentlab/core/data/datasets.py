@@ -34,7 +34,7 @@ from latentlab.core.data.download import (
 from latentlab.core.data.idx import read_bytes, read_content, read_images, read_labels
 from latentlab.core.data.image_set import ImageSet
 from latentlab.core.errors import DataError
-from latentlab.core.text import first_line
+from latentlab.core.text import first_line, shown_path
 
 __all__ = [
     "DATASETS",
@@ -269,7 +269,7 @@ class _FileResult:
 
 def _mismatch(path: Path, spec: DatasetSpec, fspec: FileSpec, actual: str) -> str:
     return (
-        f"{path}: content does not match {spec.title} {fspec.filename} "
+        f"{shown_path(path)}: content does not match {spec.title} {fspec.filename} "
         f"(SHA-256 {actual[:12]}..., expected {fspec.sha256[:12]}...)"
     )
 
@@ -498,7 +498,7 @@ def verify(name: str, data_dir: str | os.PathLike | None = None) -> list[FileChe
             fspec = spec.files[role]
             result = _check_file(folder, spec, fspec, verify=True)
             if result.path is None:
-                message = f"missing: no {fspec.filename} or {fspec.filename}.gz in {folder}"
+                message = f"missing: no {fspec.filename} or {fspec.filename}.gz in {shown_path(folder)}"
             else:
                 message = "ok" if result.data is not None else "; ".join(result.problems)
             checks.append(

@@ -26,7 +26,7 @@ from typing import BinaryIO
 from latentlab.core.data.idx import content_sha256
 from latentlab.core.errors import DataError
 from latentlab.core.jobs import Cancel, JobCancelled, is_cancelled
-from latentlab.core.text import first_line
+from latentlab.core.text import first_line, shown_path
 
 __all__ = [
     "Cancel",
@@ -283,6 +283,6 @@ def _fsync_dir(folder: Path) -> None:
 def unwritable_error(folder: Path, exc: OSError) -> DataError:
     """The message for a folder we must write to but cannot: say which, and what to do."""
     return DataError(
-        f"Cannot write to the dataset folder {folder} ({exc.strerror or exc})\n"
+        f"Cannot write to the dataset folder {shown_path(folder)} ({exc.strerror or exc})\n"
         "Choose a writable folder: pass --data-dir FOLDER or set LATENTLAB_DATA_DIR."
     )

@@ -20,6 +20,7 @@ import numpy as np
 
 from latentlab.core.errors import DataError
 from latentlab.core.safe_read import FileRefused, describe_size, open_regular
+from latentlab.core.text import shown_path
 
 __all__ = [
     "content_sha256",
@@ -59,7 +60,7 @@ _Check = Callable[[bytes | bytearray | memoryview], None] | None  # looks at the
 
 
 def _error(name: str, problem: str, hint: str = _DAMAGED_HINT) -> DataError:
-    return DataError(f"{name}: {problem}\n{hint}")
+    return DataError(f"{shown_path(name)}: {problem}\n{hint}")
 
 
 def _name_of(source: Source, name: str | None) -> str:

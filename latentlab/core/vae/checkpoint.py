@@ -18,7 +18,7 @@ import numpy as np
 from latentlab.core.atomic import write_atomic
 from latentlab.core.errors import ModelFileError
 from latentlab.core.safe_read import FileRefused, describe_size, open_regular, read_exact
-from latentlab.core.text import first_line
+from latentlab.core.text import first_line, shown_path
 from latentlab.core.vae.config import Config, ConfigError
 from latentlab.core.vae.layout import parameter_shapes
 from latentlab.core.vae.record import ModelRecord, TestEncoding
@@ -106,7 +106,7 @@ def load_model(path: str | os.PathLike[str]) -> ModelRecord:
 
 
 def _error(path: Path, problem: str) -> ModelFileError:
-    return ModelFileError(f"{path}: {problem}")
+    return ModelFileError(f"{shown_path(path)}: {problem}")
 
 
 def _read_bytes(path: Path) -> tuple[bytes, dict[str, Any]]:
