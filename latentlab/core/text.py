@@ -40,3 +40,10 @@ def shown_path(path: object) -> str:
 def _escaped(char: str) -> str:
     """``\\n``, ``\\t``, ``\\x1b``: as repr writes a character, without the quotes."""
     return repr(char)[1:-1] if char not in "'\"" else char
+
+
+def about_path(path: object, exc: BaseException | str) -> str:
+    """``PATH: problem`` for a message about one file, naming the path once (an error such as
+    `atomic.WriteError` already starts with it)."""
+    shown, text = shown_path(path), first_line(exc)
+    return text if text.startswith(f"{shown}: ") else f"{shown}: {text}"

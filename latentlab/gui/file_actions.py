@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 from latentlab.core.bundled import bundled_models
 from latentlab.core.errors import LatentlabError
 from latentlab.core.explore.state import ExplorerState
+from latentlab.core.text import about_path
 
 from . import settings
 from .image_view import to_qimage
@@ -136,7 +137,7 @@ class FileActions(QObject):
         try:
             save_model(document.payload, target)
         except (OSError, LatentlabError) as exc:
-            QMessageBox.critical(self._parent, "Could not save the model", f"{target}: {exc}")
+            QMessageBox.critical(self._parent, "Could not save the model", about_path(target, exc))
             return False
         self.remember_folder(target)
         settings.add_recent_model(target)

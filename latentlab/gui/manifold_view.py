@@ -47,6 +47,7 @@ from latentlab.core.explore.manifold import (
     to_cells,
 )
 from latentlab.core.explore.projection import LinearBasis
+from latentlab.core.text import about_path
 
 from .latent_scatter import marker_path
 
@@ -321,7 +322,7 @@ class ManifoldView(QWidget):
         try:
             self.export(path)
         except OSError as exc:
-            QMessageBox.critical(self, "Could not export the grid", f"{path}: {exc}")
+            QMessageBox.critical(self, "Could not export the grid", about_path(path, exc))
             return
         self.note.setText(f"Saved {path}")
 

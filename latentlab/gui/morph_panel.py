@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from latentlab.core.explore.latent_model import LatentModel
 from latentlab.core.explore.morph import MAX_STEPS, MIN_STEPS, Morph, MorphEnd, morph, save_morph
+from latentlab.core.text import about_path
 
 from .image_view import to_qimage
 
@@ -319,7 +320,7 @@ class MorphPanel(QWidget):
         try:
             self.export(path)
         except (OSError, ValueError) as exc:
-            QMessageBox.critical(self, "Could not export the morph", f"{path}: {exc}")
+            QMessageBox.critical(self, "Could not export the morph", about_path(path, exc))
             return
         self.note.setText(f"Saved {path}")
 

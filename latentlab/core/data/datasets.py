@@ -498,7 +498,9 @@ def verify(name: str, data_dir: str | os.PathLike | None = None) -> list[FileChe
             fspec = spec.files[role]
             result = _check_file(folder, spec, fspec, verify=True)
             if result.path is None:
-                message = f"missing: no {fspec.filename} or {fspec.filename}.gz in {shown_path(folder)}"
+                message = (
+                    f"missing: no {fspec.filename} or {fspec.filename}.gz in {shown_path(folder)}"
+                )
             else:
                 message = "ok" if result.data is not None else "; ".join(result.problems)
             checks.append(
