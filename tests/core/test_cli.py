@@ -186,7 +186,7 @@ def test_train_nan_fails_and_saves_nothing(tmp_path, tiny_dataset, capsys):
             "--epochs",
             "2",
             "--lr",
-            "1e9",
+            "1e6",
             "--dataset",
             tiny_dataset.name,
             "--data-dir",

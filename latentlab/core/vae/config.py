@@ -21,6 +21,18 @@ LR_SCHEDULES = ("constant", "cosine")
 
 PRECISIONS = ("auto", "float32", "bfloat16")  # of the training step's products: core.precision
 
+# Upper bounds of the numbers a user types. Past them a run cannot be meant: a float32 loss
+# overflows (a weight of 1e30), torch cannot take the seed, or the run takes years.
+LIMITS: dict[str, float] = {
+    "epochs": 10_000,
+    "batch_size": 100_000,
+    "learning_rate": 1e6,  # far past divergence already; the tests diverge on purpose at 1e6
+    "kl_weight": 1e6,
+    "classification_weight": 1e6,
+    "decoder_std": 1e3,
+}
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take it; seed * 1000 + epoch stays in int64
+
 
 class ConfigError(LatentlabError):
     """A config value is missing, of the wrong type, or out of range."""
@@ -171,6 +183,12 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}")
     if cfg.latent_dim > 512 or cfg.num_classes > 1000:
         raise ConfigError("latent_dim or num_classes is implausibly large")
+    for name, high in LIMITS.items():  # beyond these a run is a typo, an overflow or a NaN
+        value = getattr(cfg, name)
+        if not value <= high:
+            raise ConfigError(f"config field {name!r} must be at most {high:g}, got {value!r}")
+    if not 0 <= cfg.seed <= MAX_SEED:
+        raise ConfigError(f"config field 'seed' must be in 0..{MAX_SEED}, got {_shown(cfg.seed)}")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from latentlab.core.jobs import Cancel, JobCancelled, check_cancelled
+from latentlab.core.text import shown_path
 from latentlab.core.vae.config import Config
 from latentlab.core.vae.events import (
     BatchProgress,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from latentlab.core.data.datasets import Dataset
 
 EVAL_CHUNK = 2000  # test images per forward pass when evaluating
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+DEVICES = "auto, cpu, cuda (or cuda:N) or mps"
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -48,11 +51,23 @@ def resolve_device(name: str = "auto") -> torch.device:
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        from latentlab.core.errors import TrainingError
+    from latentlab.core.errors import TrainingError
 
-        raise TrainingError("device 'cuda' was asked for, but no CUDA GPU is available")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError, TypeError):
+        raise TrainingError(f"unknown device {shown_path(name)!r}; use {DEVICES}") from None
+    if device.type not in DEVICE_TYPES:
+        raise TrainingError(f"device {name!r} is not one latentlab trains on; use {DEVICES}")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"device {name!r} was asked for, but no CUDA GPU is available")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise TrainingError(
+            f"device {name!r} was asked for, but there are {torch.cuda.device_count()} CUDA GPUs"
+        )
+    mps = getattr(torch.backends, "mps", None)
+    if device.type == "mps" and not (mps is not None and mps.is_available()):
+        raise TrainingError("device 'mps' was asked for, but Apple's MPS is not available")
     return device
 
 
