@@ -16,14 +16,15 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from .core.errors import LatentlabError
-from .core.text import first_line
+from .core.text import first_line, shown_path
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CANCELLED = 130
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl+C, and `kill` / a job scheduler
 
 # Set for the app before numpy loads; a value the user chose is kept. The app's numpy work is one
 # small decode per slider move: a multi-threaded BLAS wakes its threads for it, and when they wait
@@ -69,10 +70,23 @@ def _quiet_library_logs(debug: bool) -> None:
     )
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors in two lines, the problem and where the help is, not the whole usage.
+
+    Sub-command parsers are of this class too (argparse makes them of the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_USAGE,
+            f"{self.prog}: error: {shown_path(message)}\nsee `{self.prog} --help`\n",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .core.vae.config import DEFAULT_PRESET, PRECISIONS, PRESETS
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="latentlab",
         description="Explore the latent space of a variational autoencoder trained on MNIST.",
     )
@@ -185,16 +199,14 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .core.data.datasets import load_dataset
     from .core.jobs import JobCancelled
     from .core.vae.checkpoint import save_model
     from .core.vae.config import get_preset
     from .core.vae.events import BatchProgress, EpochEnd, Failed, Finished, Started
-    from .core.vae.training import run_training
+    from .core.vae.training import resolve_device, run_training
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise LatentlabError(f"{out}: the folder {out.parent} does not exist")
+    # Everything that can be checked is checked before the first step, not after the last.
+    out = _writable_output(args.out)
     changes = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -208,51 +220,155 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = get_preset(args.preset).config.replace(
         **{k: v for k, v in changes.items() if v is not None}
     )
-    dataset = load_dataset(
+    resolve_device(args.device)
+    bar = ProgressBar(sys.stderr)
+    with StopSignals() as stop:
+        try:
+            dataset = _load_training_data(config, args)
+        except Stopped as stopped:
+            print(
+                f"latentlab: {stopped.what} while loading the data; nothing was trained or saved",
+                file=sys.stderr,
+            )
+            return stopped.exit_code
+        config = config.replace(num_classes=len(dataset.class_names))
+        stop.raise_at_once = False  # from here a signal cancels the run at its next batch
+        try:
+            for event in run_training(
+                config, dataset, device=args.device, precision=args.precision, cancel=stop.cancel
+            ):
+                if isinstance(event, Started):
+                    print(
+                        f"training {args.preset} on {config.dataset} ({event.train_size} images) "
+                        f"on {event.device} ({event.precision}): {event.epochs} epochs of "
+                        f"{event.batches_per_epoch} batches",
+                        file=sys.stderr,
+                    )
+                elif isinstance(event, BatchProgress):
+                    bar.update(event)
+                elif isinstance(event, EpochEnd):
+                    bar.clear()
+                    print(epoch_summary(event), flush=True)
+                elif isinstance(event, Finished):
+                    _save_trained(save_model, event.record, out)  # a signal now waits for it
+                    seconds = event.record.metrics["train_time_s"]
+                    print(f"saved {shown_path(out)} ({seconds:.1f} s of training)", flush=True)
+                    if stop.signum is not None:
+                        print(
+                            f"latentlab: {stop.what} during the save, which was finished",
+                            file=sys.stderr,
+                        )
+                        return stop.exit_code
+                    return 0
+                elif isinstance(event, Failed):
+                    bar.clear()
+                    print(f"latentlab: error: {event.message}; nothing was saved", file=sys.stderr)
+                    return EXIT_ERROR
+        except JobCancelled as cancelled:
+            bar.clear()
+            done = len(cancelled.partial.history) if cancelled.partial is not None else 0
+            what = "cancelled" if stop.signum in (None, signal.SIGINT) else stop.what
+            print(f"latentlab: {what} after {done} epochs; nothing was saved", file=sys.stderr)
+            return stop.exit_code
+    return EXIT_ERROR  # pragma: no cover - run_training always ends with one of the above
+
+
+def _writable_output(text: str) -> Path:
+    """--out as a path a model can be saved to, or the one-line reason it cannot."""
+    from .core.atomic import WriteError, check_writable
+
+    if not text.strip():
+        raise LatentlabError("--out is empty; give the model file's name (NAME.safetensors)")
+    out = Path(text)
+    try:
+        check_writable(out)
+    except WriteError as exc:
+        raise LatentlabError(
+            f"{shown_path(out)}: the model could not be saved there ({exc.strerror}); "
+            f"{exc.advice}; nothing was trained"
+        ) from None
+    return out
+
+
+def _load_training_data(config: Any, args: argparse.Namespace) -> Any:
+    from .core.data.datasets import load_dataset
+
+    return load_dataset(
         config.dataset,
         args.data_dir,
         download=not args.no_download,
         progress=_download_progress(sys.stderr),
     )
-    config = config.replace(num_classes=len(dataset.class_names))
-    cancel = threading.Event()
-    bar = ProgressBar(sys.stderr)
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+
+
+def _save_trained(save_model: Any, record: Any, out: Path) -> None:
     try:
-        for event in run_training(
-            config, dataset, device=args.device, precision=args.precision, cancel=cancel
-        ):
-            if isinstance(event, Started):
-                print(
-                    f"training {args.preset} on {config.dataset} ({event.train_size} images) "
-                    f"on {event.device} ({event.precision}): {event.epochs} epochs of {event.batches_per_epoch} batches",
-                    file=sys.stderr,
-                )
-            elif isinstance(event, BatchProgress):
-                bar.update(event)
-            elif isinstance(event, EpochEnd):
-                bar.clear()
-                print(epoch_summary(event), flush=True)
-            elif isinstance(event, Finished):
-                try:
-                    save_model(event.record, out)
-                except OSError as exc:  # a full disk, a folder gone: say which file
-                    why = exc.strerror or str(exc)
-                    raise LatentlabError(f"{out}: the model could not be saved ({why})") from exc
-                print(f"saved {out} ({event.record.metrics['train_time_s']:.1f} s of training)")
-                return 0
-            elif isinstance(event, Failed):
-                bar.clear()
-                print(f"latentlab: error: {event.message}; nothing was saved", file=sys.stderr)
-                return EXIT_ERROR
-    except JobCancelled as stop:
-        bar.clear()
-        done = len(stop.partial.history) if stop.partial is not None else 0
-        print(f"latentlab: cancelled after {done} epochs; nothing was saved", file=sys.stderr)
-        return EXIT_CANCELLED
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return EXIT_ERROR  # pragma: no cover - run_training always ends with one of the above
+        save_model(record, out)
+    except OSError as exc:  # a full disk, a folder gone: say which file and what to do
+        why = exc.strerror or str(exc)
+        advice = getattr(exc, "advice", "")
+        raise LatentlabError(
+            f"{shown_path(out)}: the model could not be saved ({why})"
+            + (f"; {advice}" if advice else "")
+        ) from exc
+
+
+class Stopped(BaseException):
+    """A stop signal arrived while nothing could be cancelled gently (the data was loading)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def what(self) -> str:
+        return _stopped_by(self.signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def _stopped_by(signum: int | None) -> str:
+    return "interrupted (Ctrl+C)" if signum in (None, signal.SIGINT) else "stopped by SIGTERM"
+
+
+class StopSignals:
+    """Ctrl+C and SIGTERM during `train`, one way: the run stops at its next batch, and the
+    command says what was stopped and that nothing was saved. Exit 128 + the signal's number
+    (130, 143), as a shell reports a process the signal killed.
+
+    Before the run starts (`raise_at_once`), the signal raises `Stopped` where the program is.
+    """
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.signum: int | None = None
+        self.raise_at_once = True
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def what(self) -> str:
+        return _stopped_by(self.signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.signum = signum
+        self.cancel.set()
+        if self.raise_at_once:
+            raise Stopped(signum)
+
+    def __enter__(self) -> StopSignals:
+        for signum in STOP_SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def epoch_summary(event: Any) -> str:
@@ -332,7 +448,9 @@ def _check_opens_in_app(record: Any, path: str) -> None:
     try:
         _explorer_state(record)
     except ValueError as exc:
-        raise ModelFileError(f"{path}: {exc}") from None  # the app's words for the same file
+        raise ModelFileError(
+            f"{shown_path(path)}: {exc}"
+        ) from None  # the app's words for the same file
 
 
 def _explorer_state(record: Any) -> Any:
@@ -363,7 +481,7 @@ def info_dict(record: Any, path: str) -> dict[str, Any]:
 def info_text(record: Any, path: str) -> str:
     cfg = record.config
     lines = [
-        f"{path}",
+        shown_path(path),
         f"  {'conditional' if cfg.conditional else 'plain'} VAE, {cfg.latent_dim} free latent "
         f"dimensions, {cfg.likelihood} likelihood, trained on {cfg.dataset}",
         f"  created {record.created}, format version {record.format_version}",
@@ -394,8 +512,11 @@ def _is_number(value: Any) -> bool:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .core.data.datasets import load_dataset
     from .core.vae.checkpoint import load_model
-    from .core.vae.training import evaluate_record
+    from .core.vae.report import MAX_IWAE_K
+    from .core.vae.training import evaluate_record, resolve_device
 
+    _in_range("--iwae", args.iwae, 0, MAX_IWAE_K)
+    resolve_device(args.device)
     record = load_model(args.file)
     dataset = load_dataset(record.config.dataset, args.data_dir)
     metrics = evaluate_record(record, dataset, device=args.device)
@@ -408,7 +529,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             json.dumps({"file": args.file, "metrics": metrics, "stored": record.metrics}, indent=2)
         )
         return 0
-    print(f"{args.file} on the {dataset.name} test set ({metrics['test_size']} images):")
+    print(
+        f"{shown_path(args.file)} on the {dataset.name} test set ({metrics['test_size']} images):"
+    )
     for key, value in metrics.items():
         stored = record.metrics.get(key)
         note = f"   (stored: {stored:.4f})" if isinstance(stored, float) else ""
@@ -419,15 +542,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .core.explore.sampling import sample_grid, save_grid_png
+    from .core.explore.sampling import MAX_ROWS, sample_grid, save_grid_png
     from .core.vae.checkpoint import load_model
+    from .core.vae.config import MAX_SEED
     from .core.vae.latent_model import VaeModel
 
-    if args.rows < 1:
-        raise LatentlabError("--rows must be at least 1")
+    _in_range("--rows", args.rows, 1, MAX_ROWS)
+    _in_range("--seed", args.seed, 0, MAX_SEED)
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
-        raise LatentlabError(f"{out}: --out must end in .png or .npy")
+        raise LatentlabError(f"{shown_path(out)}: --out must end in .png or .npy")
     record = load_model(args.file)
     grid = sample_grid(VaeModel(record), rows=args.rows, seed=args.seed)
     if out.suffix.lower() == ".npy":
@@ -440,7 +564,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         write_atomic(out, buffer.getvalue())
     else:
         save_grid_png(grid, out)
-    print(f"wrote {out} ({args.rows} rows x {grid.shape[1]} columns)")
+    print(f"wrote {shown_path(out)} ({args.rows} rows x {grid.shape[1]} columns)")
     return 0
 
 
@@ -449,12 +573,16 @@ def cmd_data(args: argparse.Namespace) -> int:
 
     if args.action == "fetch":
         folder = fetch(args.dataset, args.data_dir, progress=_download_progress(sys.stderr))
-        print(f"{args.dataset}: all files present and verified in {folder}")
+        print(f"{args.dataset}: all files present and verified in {shown_path(folder)}")
         return 0
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        what = "is not a folder" if Path(args.data_dir).exists() else "does not exist"
+        raise LatentlabError(f"{shown_path(args.data_dir)}: the folder {what} (--data-dir)")
     checks = verify(args.dataset, args.data_dir)
     bad = 0
     for check in checks:
-        print(f"{'ok ' if check.ok else 'BAD'}  {check.path}  {check.message}")
+        where = shown_path(check.path if check.path is not None else check.filename)
+        print(f"{'ok ' if check.ok else 'BAD'}  {where}  {check.message}")
         bad += not check.ok
     if bad:
         print(
@@ -474,12 +602,14 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_manifold(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from .core.explore.manifold import decode_manifold, save_manifold_png
     from .core.vae.checkpoint import load_model
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
-        raise LatentlabError(f"{out}: --out must end in .png")
+        raise LatentlabError(f"{shown_path(out)}: --out must end in .png")
     record = load_model(args.file)
     try:
         state = _explorer_state(record)
@@ -504,20 +634,31 @@ def cmd_manifold(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise LatentlabError(str(exc)) from exc
-    save_manifold_png(grid, out)
     x, y = state.projection.titles
-    print(f"wrote {out}: {args.size} x {args.size} images over {x} and {y}, {spacing} spacing")
+    if state.latent_dim == 1:  # one axis: every row of the grid would be the same
+        grid = replace(grid, images=grid.images[:1], ys=grid.ys[:1])
+        save_manifold_png(grid, out)
+        print(f"wrote {shown_path(out)}: {args.size} images along {x} (a 1-D model: one row)")
+        return 0
+    save_manifold_png(grid, out)
+    print(
+        f"wrote {shown_path(out)}: {args.size} x {args.size} images over {x} and {y}, "
+        f"{spacing} spacing"
+    )
     return 0
 
 
 def cmd_morph(args: argparse.Namespace) -> int:
-    from .core.explore.morph import end_at_point, morph, save_morph
+    from .core.explore.imaging import MAX_FRAME_MS, MIN_FRAME_MS
+    from .core.explore.morph import MAX_STEPS, MIN_STEPS, end_at_point, morph, save_morph
     from .core.vae.checkpoint import load_model
     from .core.vae.latent_model import VaeModel
 
     out = Path(args.out)
     if out.suffix.lower() not in (".gif", ".png"):
-        raise LatentlabError(f"{out}: --out must end in .gif or .png")
+        raise LatentlabError(f"{shown_path(out)}: --out must end in .gif or .png")
+    _in_range("--steps", args.steps, MIN_STEPS, MAX_STEPS)
+    _in_range("--frame-ms", args.frame_ms, MIN_FRAME_MS, MAX_FRAME_MS)
     record = load_model(args.file)
     try:
         model, points = VaeModel(record), record.test_encoding
@@ -527,8 +668,14 @@ def cmd_morph(args: argparse.Namespace) -> int:
     except (ValueError, IndexError) as exc:
         raise LatentlabError(str(exc)) from exc
     save_morph(result.frames, out, frame_ms=args.frame_ms)
-    print(f"wrote {out}: {a.label} -> {b.label}, {len(result)} frames, {kind}")
+    print(f"wrote {shown_path(out)}: {a.label} -> {b.label}, {len(result)} frames, {kind}")
     return 0
+
+
+def _in_range(option: str, value: int, low: int, high: int) -> None:
+    """Size-like options are bounded, so a typo cannot ask for gigabytes or years."""
+    if not low <= value <= high:
+        raise LatentlabError(f"{option} must be in {low}..{high:,}, got {value:,}")
 
 
 COMMANDS = {

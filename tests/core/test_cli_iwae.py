@@ -33,7 +33,10 @@ def test_eval_without_iwae_has_no_iwae_figure(trained_file, tiny_dataset, capsys
     assert "test_iwae_nll" not in json.loads(capsys.readouterr().out)["metrics"]
 
 
-def test_a_negative_sample_count_is_a_one_line_error(trained_file, tiny_dataset, capsys):
-    args = ["eval", str(trained_file), "--data-dir", str(tiny_dataset.dir), "--iwae", "-3"]
+@pytest.mark.parametrize("k", ["-3", "5001", "1000000000"])
+def test_a_sample_count_out_of_bounds_is_a_one_line_error(trained_file, tiny_dataset, capsys, k):
+    """Refused before the data is read: 1e9 samples used to be a 32 GB traceback."""
+    args = ["eval", str(trained_file), "--data-dir", str(tiny_dataset.dir), "--iwae", k]
     assert main(args) == 1
-    assert "at least 1 sample" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err == f"latentlab: error: --iwae must be in 0..5,000, got {int(k):,}\n"

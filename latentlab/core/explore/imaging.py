@@ -18,6 +18,8 @@ from latentlab.core.atomic import write_atomic
 
 PAPER, INK = 255, 16  # grey levels of 0 (no ink) and 1 (full ink)
 GAP_GREY = 200  # the thin lines between tiles
+# GIF stores frame times in hundredths of a second, and viewers show anything under 20 ms at 100
+MIN_FRAME_MS, MAX_FRAME_MS = 20, 60_000
 INK_RAMP = np.linspace(PAPER, INK, 256).round().astype(np.uint8)  # value level -> grey
 
 
@@ -83,6 +85,8 @@ def gif_bytes(frames: Sequence[np.ndarray], frame_ms: int, loop: bool = True) ->
 
     if not frames:
         raise ValueError("a GIF needs at least one frame")
+    if not MIN_FRAME_MS <= frame_ms <= MAX_FRAME_MS:
+        raise ValueError(f"a GIF frame lasts {MIN_FRAME_MS}..{MAX_FRAME_MS} ms, got {frame_ms}")
     images = [Image.fromarray(np.ascontiguousarray(f, dtype=np.uint8)) for f in frames]
     buffer = io.BytesIO()
     options = {"loop": 0} if loop else {}

@@ -22,6 +22,7 @@ from .projection import LinearBasis
 
 SPACINGS = ("even", "gaussian")
 MIN_SIZE, MAX_SIZE = 2, 40
+MAX_HALF_RANGE = 1000.0  # latent units; a stored |mu| past 1e4 is refused as damaged
 _STANDARD_NORMAL = NormalDist()
 
 
@@ -42,8 +43,8 @@ def grid_coordinates(size: int, half_range: float, spacing: str = "even") -> np.
         raise ValueError(f"spacing must be one of {', '.join(SPACINGS)}, not {spacing!r}")
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"grid size must be in {MIN_SIZE}..{MAX_SIZE}, got {size}")
-    if not half_range > 0:
-        raise ValueError(f"the range must be positive, got {half_range}")
+    if not 0 < half_range <= MAX_HALF_RANGE:  # NaN and infinity fail this too
+        raise ValueError(f"the range must be a number in (0, {MAX_HALF_RANGE:g}], got {half_range}")
     if spacing == "even":
         return np.linspace(-half_range, half_range, size)
     tail = _STANDARD_NORMAL.cdf(-half_range)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 LOG_2PI = math.log(2 * math.pi)
 SAMPLES_PER_CHUNK = 20_000  # decoded images per forward pass (images x k)
+MAX_IWAE_K = 5_000  # Burda et al. (2016) evaluate with k = 5000; one image per pass up to here
 DEFAULT_K = 100
 DEFAULT_GENERATED_PER_CLASS = 500
 
@@ -119,8 +120,8 @@ def run_report(
 
     k = 0 skips the IWAE estimate (the ELBO then uses one posterior sample per image).
     """
-    if k < 0:
-        raise ValueError("k must be 0 (no IWAE estimate) or positive")
+    if not 0 <= k <= MAX_IWAE_K:
+        raise ValueError(f"k must be 0 (no IWAE estimate) or up to {MAX_IWAE_K}, got {k}")
     model = model_from_record(record, device).eval()
     dev = next(model.parameters()).device
     config = record.config
@@ -199,8 +200,8 @@ def evaluate_report(
 
 def iwae_metrics(record: ModelRecord, dataset: Dataset, k: int, device: str = "auto") -> dict:
     """`test_iwae_nll` (nats per image, k importance samples) for `latentlab eval --iwae K`."""
-    if k < 1:
-        raise LatentlabError(f"--iwae needs at least 1 sample, got {k}")
+    if not 1 <= k <= MAX_IWAE_K:
+        raise LatentlabError(f"--iwae must be in 1..{MAX_IWAE_K} samples, got {k}")
     report = evaluate_report(
         record,
         dataset.test_images,
