@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -77,6 +78,9 @@ class Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str) -> NoReturn:
+        choices = re.search(r"\(choose from (.*)\)$", message)
+        if choices:  # 'a', 'b', 'c' -> a, b, c: the list of commands fits in two lines
+            message = message[: choices.start(1)] + choices[1].replace("'", "") + ")"
         self.exit(
             EXIT_USAGE,
             f"{self.prog}: error: {shown_path(message)}\nsee `{self.prog} --help`\n",
