@@ -187,11 +187,15 @@ def reset(organization: str, application: str) -> tuple[bool, str]:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return True, f"no settings file at {path}; nothing to remove"
-    if not stat.S_ISREG(mode):
-        what = "a link" if stat.S_ISLNK(mode) else _kind(mode)
+    if stat.S_ISLNK(mode):
         return False, (
-            f"{path} is {what}, not a settings file latentlab wrote; left as it is "
-            "(the app neither reads nor writes it; remove it yourself if it is not needed)"
+            f"{path} is a link to {os.readlink(path)}; links are not followed, so it is left "
+            "as it is: remove the link, or the file it names, yourself"
+        )
+    if not stat.S_ISREG(mode):
+        return False, (
+            f"{path} is {_kind(mode)}, not a settings file; left as it is (the app neither "
+            "reads nor writes it): remove it yourself"
         )
     path.unlink()
     lock = path.with_name(path.name + ".lock")
