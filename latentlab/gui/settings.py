@@ -56,8 +56,10 @@ def settings_file(organization: str | None = None, application: str | None = Non
     """
     organization = organization or QCoreApplication.organizationName()
     application = application or QCoreApplication.applicationName()
-    probe = QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope, PROBE_NAME)
-    return Path(probe.fileName()).parent / organization / f"{application}.conf"
+    probe = Path(
+        QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope, PROBE_NAME).fileName()
+    )
+    return probe.parent / organization / f"{application}{probe.suffix}"  # .conf, or .ini
 
 
 def _kind(mode: int) -> str:
@@ -150,7 +152,7 @@ def prepare() -> list[str]:
     notices.clear()
     path = settings_file()
     lock = path.with_name(path.name + ".lock")
-    organization_file = path.parent.with_suffix(".conf")  # Qt's fallback for every app of it
+    organization_file = path.parent.with_suffix(path.suffix)  # Qt's fallback for all its apps
     for candidate in (path, lock, organization_file):
         problem = not_a_settings_file(candidate)
         if problem is None and candidate is not lock:
