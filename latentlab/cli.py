@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _quiet_library_logs(args.debug)
     command = args.command or "gui"
+    if args.reset_settings:
+        return cmd_reset_settings(args)
     try:
         return COMMANDS[command](args)
     except LatentlabError as exc:
@@ -97,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument(
         "--model", dest="top_model", metavar="FILE", help="model to open in the app"
+    )
+    parser.add_argument(
+        "--reset-settings",
+        action="store_true",
+        help="remove the app's settings file (window layout, recent models, theme) and exit",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -200,6 +207,18 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from .gui.app import run
 
     return run(model_path=getattr(args, "model", None) or args.top_model)
+
+
+def cmd_reset_settings(args: argparse.Namespace) -> int:
+    """`latentlab --reset-settings`: remove the settings file; a link or a FIFO is left alone."""
+    from .gui.settings import reset  # Qt core only, not the widgets
+
+    ok, message = reset("latentlab", "latentlab")  # gui.app.APP_NAME, the names QSettings uses
+    if ok:
+        print(f"latentlab: {message}")
+    else:
+        print(f"latentlab: error: {message}", file=sys.stderr)
+    return 0 if ok else EXIT_ERROR
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QPixmapCache
 from PySide6.QtWidgets import QApplication
 
-from . import theme
+from . import settings, theme
 from .main_window import MainWindow
 from .theme import resources_dir
 
@@ -36,10 +36,12 @@ def prepare_high_dpi() -> None:
 
 
 def configure(app: QApplication) -> None:
-    """Names (they locate QSettings), pyqtgraph options, the theme (palette, style sheets), icon."""
+    """Names (they locate QSettings), the settings file checked, pyqtgraph options, the theme
+    (palette, style sheets), icon."""
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    settings.prepare()  # before anything (the theme first) makes Qt open the settings file
     pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
     # Qt's default 10 MB holds the scatter's three pixmaps (points and the two axes' grid) for a
     # full-HD plot but not a 4K one, which would then be drawn again on every marker move.
@@ -62,6 +64,8 @@ def run(model_path: str | None = None, argv: list[str] | None = None) -> int:
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     window.start(model_path)
+    if settings.notices:  # already said on stderr; the window says it too, once
+        window.statusBar().showMessage("Settings: " + " ".join(settings.notices), 30_000)
     return app.exec()
 
 

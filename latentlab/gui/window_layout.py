@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QStackedWidget
 
 from . import settings
@@ -24,8 +25,10 @@ class WindowLayout:
     def restore(self) -> None:
         window = self._window
         geometry = settings.load_bytes("window/geometry")
-        if geometry is None or not window.restoreGeometry(geometry):
-            window.resize(DEFAULT_SIZE)
+        if geometry is not None and window.restoreGeometry(geometry):
+            fit_on_screen(window)  # saved on another screen, or edited: it comes back on this one
+        else:
+            window.resize(DEFAULT_SIZE)  # placed (and fitted) by the window manager
         state = settings.load_bytes("window/state")
         if state is not None:
             window.restoreState(state)
@@ -57,3 +60,29 @@ class WindowLayout:
             state = self._pending.pop(key, None)
             if state is not None:
                 splitter.restoreState(state)
+
+
+def fit_on_screen(window: QMainWindow) -> None:
+    """Shrink `window` to the available area of its screen and move it onto that area.
+
+    A geometry saved on a larger or a since-removed screen, or edited by hand, comes back whole
+    and visible. A maximised or full-screen window is left to the window manager.
+    """
+    if window.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+        return
+    frame = window.frameGeometry()
+    screen = QGuiApplication.screenAt(frame.center()) or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    area = screen.availableGeometry()
+    extra_w = frame.width() - window.width()  # the window frame, 0 before the first show
+    extra_h = frame.height() - window.height()
+    width = max(1, min(window.width(), area.width() - extra_w))
+    height = max(1, min(window.height(), area.height() - extra_h))
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+    frame = window.frameGeometry()
+    x = min(max(frame.x(), area.left()), area.left() + area.width() - frame.width())
+    y = min(max(frame.y(), area.top()), area.top() + area.height() - frame.height())
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)
