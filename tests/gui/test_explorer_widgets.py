@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
+from latentlab.core.data.datasets import get_spec
 from latentlab.core.explore.state import ExplorerState
 from latentlab.core.vae.latent_model import vae_document
 from latentlab.gui import settings
@@ -20,18 +21,7 @@ from latentlab.gui.model_info_dialog import ModelInfoDialog, history_rows
 
 from .conftest import SMALL_CVAE, SMALL_VAE_2D, make_record
 
-FASHION = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
+FASHION = get_spec("fashion-mnist").class_names  # long word names, as the data set has them
 DIGITS = tuple(str(i) for i in range(10))
 
 

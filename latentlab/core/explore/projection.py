@@ -61,8 +61,6 @@ class LinearBasis:
         """Coordinates (..., K) of latents (..., d)."""
         return ((np.asarray(z, np.float32) - self.mean) @ self.components.T).astype(np.float32)
 
-    coords = project
-
     def latent(self, coords: np.ndarray) -> np.ndarray:
         """The latent at coordinates (..., K) (for a full basis; else its part in the span)."""
         return (self.mean + np.asarray(coords, np.float32) @ self.components).astype(np.float32)
