@@ -41,7 +41,11 @@ def describe_size(n: int) -> str:
         return f"{n:,} bytes"
     if n < 1024**3:
         return f"{n / 1024**2:.1f} MiB"
-    return f"{n / 1024**3:.1f} GiB"
+    if n < 1024**5:
+        return f"{n / 1024**3:.1f} GiB"
+    # An IDX header can declare any product of four 32-bit sizes: whole GiB in integers,
+    # since the float division would overflow.
+    return f"{n // 1024**3:,} GiB"
 
 
 def _kind(mode: int) -> str | None:

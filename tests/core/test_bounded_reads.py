@@ -224,3 +224,12 @@ def test_a_downloads_checksum_stops_at_the_cap(tmp_path) -> None:
     path.write_bytes(gzip_bomb(_idx_header(5, 28, 28)))
     out = run_bounded(SHA, tmp_path, str(path))
     assert "decompresses to more than the 3,936 bytes" in out["error"], out
+
+
+def test_sizes_beyond_any_float_still_read_in_a_message():
+    """A header may declare 2^32 to the fourth bytes; the refusal must still say how many."""
+    from latentlab.core.safe_read import describe_size
+
+    assert describe_size(1023) == "1,023 bytes"
+    assert describe_size(3 * 1024**3) == "3.0 GiB"
+    assert describe_size(10**400).endswith(" GiB")
