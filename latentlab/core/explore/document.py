@@ -23,6 +23,10 @@ class Document:
     path: Path | None = None  # the file it was read from or last saved to; None: never saved
     unsaved: bool = False  # True for a freshly trained model until it is saved
     dataset: str = ""  # the data set the points come from ("mnist"), to find its images
+    # The images behind `points`, when the file carries them (an imported model's thumbnails):
+    # any object with `images` (N, H, W, C) uint8, `labels` and `class_names` (an ImageSet).
+    # None: the GUI finds them by `dataset` (MNIST-style data folders) or goes without.
+    images: Any = None
 
     @property
     def name(self) -> str:
