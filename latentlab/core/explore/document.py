@@ -27,6 +27,7 @@ class Document:
     # any object with `images` (N, H, W, C) uint8, `labels` and `class_names` (an ImageSet).
     # None: the GUI finds them by `dataset` (MNIST-style data folders) or goes without.
     images: Any = None
+    source: str = "native"  # which kind of model: "native" (latentlab's own), "onnx", "live"
 
     @property
     def name(self) -> str:
