@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from latentlab.core.atomic import write_atomic
-from latentlab.core.errors import ModelFileError
-from latentlab.core.safe_read import FileRefused, describe_size, open_regular, read_exact
-from latentlab.core.text import first_line, shown_path
+from latentlab.core.safetensors_file import JsonProblem, file_error, parse_json, read_safetensors
 from latentlab.core.vae.config import Config, ConfigError
 from latentlab.core.vae.layout import parameter_shapes
 from latentlab.core.vae.record import ModelRecord, TestEncoding
@@ -29,7 +26,6 @@ ENCODING_PREFIX = "test_encoding."
 # Reading limits (docs/reliability.md). A latentlab model is a few MB: its header (the tensor
 # table and the metadata, training history included) a few kB.
 MAX_MODEL_BYTES = 1024**3  # larger files are refused from their size, before any read
-MAX_HEADER_BYTES = 16 * 1024 * 1024  # safetensors itself allows 100 MB
 MAX_ABS_MU = 1e4  # stored means beyond this are refused: a trained encoder gives |mu| of ~10
 MAX_ABS_LOGVAR = 100.0  # exp(100) is already an absurd variance; exp(800) overflows float64
 IMAGE_PIXELS = 28 * 28
@@ -67,10 +63,10 @@ def save_model(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
 def load_model(path: str | os.PathLike[str]) -> ModelRecord:
     """Read and validate a model file; any problem raises ModelFileError naming the file."""
     path = Path(path)
-    data, header = _read_bytes(path)
-    meta = _parse_metadata(path, header)
+    file = read_safetensors(path, max_bytes=MAX_MODEL_BYTES, what="a latentlab model")
+    meta = _parse_metadata(path, file.header)
     config = _parse_config(path, meta)
-    tensors = _parse_tensors(path, data)
+    tensors = file.tensors
     weights = _check_weights(path, config, tensors)
     encoding = _check_encoding(path, config, tensors)
     if "class_names" in meta:
@@ -105,137 +101,7 @@ def load_model(path: str | os.PathLike[str]) -> ModelRecord:
     )
 
 
-def _error(path: Path, problem: str) -> ModelFileError:
-    return ModelFileError(f"{shown_path(path)}: {problem}")
-
-
-def _read_bytes(path: Path) -> tuple[bytes, dict[str, Any]]:
-    """The file's bytes, read only after its own header said how many there must be.
-
-    Only a regular file is opened (a FIFO or /dev/zero is refused before any read), a file over
-    MAX_MODEL_BYTES is refused from its size alone, and the body is read only when the file is
-    exactly as long as its safetensors header declares.
-    """
-    try:
-        f = open_regular(path, folder_problem="is a folder, not a model file")
-    except FileRefused as exc:
-        raise _error(path, exc.problem) from None
-    except FileNotFoundError:
-        raise _error(path, "no such file") from None
-    except PermissionError:
-        raise _error(path, "permission denied: the file cannot be read") from None
-    except OSError as exc:
-        raise _error(path, f"cannot be read ({exc.strerror or exc})") from None
-    try:
-        with f:
-            size = os.fstat(f.fileno()).st_size
-            if not size:
-                raise _error(path, "the file is empty (0 bytes)")
-            if size > MAX_MODEL_BYTES:
-                raise _error(
-                    path,
-                    f"the file is {describe_size(size)}, larger than a latentlab model file can "
-                    f"be ({describe_size(MAX_MODEL_BYTES)} at most); it is not a latentlab model",
-                )
-            head = f.read(8)
-            header = _check_declared_size(path, f, head, size)
-            f.seek(0)
-            return read_exact(f, size), header
-    except FileRefused as exc:
-        raise _error(path, exc.problem) from None
-    except PermissionError:
-        raise _error(path, "permission denied: the file cannot be read") from None
-    except OSError as exc:
-        raise _error(path, f"cannot be read ({exc.strerror or exc})") from None
-
-
-def _check_declared_size(path: Path, f: Any, head: bytes, size: int) -> dict[str, Any]:
-    """Read the header only, and refuse the file unless its size is exactly what it declares."""
-    try:
-        header_size = _header_size(path, head, size)
-        header = _decode_header(path, read_exact(f, header_size))
-    except ModelFileError:
-        # Only after the bytes failed as safetensors: a valid header length can start with 0x80.
-        if head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05"):
-            raise _error(
-                path,
-                "not a safetensors file: it looks like a pickled PyTorch file, which latentlab "
-                "never opens (pickles can run code). Convert it to .safetensors.",
-            ) from None
-        raise
-    declared = 8 + header_size + _data_size(path, header)
-    if size < declared:
-        raise _error(
-            path,
-            f"not a valid safetensors file (truncated: the header declares {declared:,} bytes, "
-            f"the file has {size:,})",
-        )
-    if size > declared:
-        raise _error(
-            path,
-            f"not a valid safetensors file ({size - declared:,} bytes more than the {declared:,} "
-            "its header declares; the file is padded or damaged, save or download it again)",
-        )
-    return header
-
-
-def _header_size(path: Path, head: bytes, size: int) -> int:
-    if len(head) < 8:
-        raise _error(path, f"truncated: {len(head)} bytes, too short for a safetensors header")
-    (header_size,) = struct.unpack("<Q", head)
-    if header_size > MAX_HEADER_BYTES or 8 + header_size > size:
-        raise _error(
-            path,
-            f"not a valid safetensors file (header claims {header_size} bytes, file has {size})",
-        )
-    return header_size
-
-
-def _decode_header(path: Path, raw: bytes) -> dict[str, Any]:
-    try:
-        header = _json(raw)
-    except _JsonProblem as exc:
-        raise _error(path, f"not a valid safetensors file (header {exc})") from None
-    if not isinstance(header, dict):
-        raise _error(path, "not a valid safetensors file (header is not a JSON object)")
-    return header
-
-
-def _data_size(path: Path, header: dict[str, Any]) -> int:
-    """The byte count the header's tensor offsets declare (safetensors packs them end to end)."""
-    end = 0
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-        if not (
-            isinstance(offsets, list)
-            and len(offsets) == 2
-            and all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
-            and 0 <= offsets[0] <= offsets[1]
-        ):
-            shown = name if len(name) <= 60 else name[:57] + "..."
-            raise _error(
-                path, f"not a valid safetensors file (tensor {shown!r} has no valid data_offsets)"
-            )
-        end = max(end, offsets[1])
-    return end
-
-
-class _JsonProblem(Exception):
-    """Why some JSON text cannot be used, worded to follow "header " or "metadata "."""
-
-
-def _json(text: bytes | str) -> Any:
-    """json.loads, with every way hostile text can fail turned into a _JsonProblem."""
-    try:
-        return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
-        raise _JsonProblem("is not JSON") from None
-    except RecursionError:
-        raise _JsonProblem("is nested too deeply to be read") from None
-    except ValueError:  # an integer of more than sys.get_int_max_str_digits() digits
-        raise _JsonProblem("holds a number with too many digits to be read") from None
+_error = file_error
 
 
 def _parse_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
@@ -243,8 +109,8 @@ def _parse_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, dict) or METADATA_KEY not in raw:
         raise _error(path, "a safetensors file, but not a latentlab model (no latentlab metadata)")
     try:
-        meta = _json(raw[METADATA_KEY])
-    except _JsonProblem as exc:
+        meta = parse_json(raw[METADATA_KEY])
+    except JsonProblem as exc:
         problem = "is not valid JSON" if str(exc) == "is not JSON" else str(exc)
         raise _error(path, f"latentlab metadata {problem}") from None
     if not isinstance(meta, dict):
@@ -273,16 +139,6 @@ def _parse_config(path: Path, meta: dict[str, Any]) -> Config:
             path, f"invalid config: input_dim is {config.input_dim}, latentlab models read 28 x 28"
         )
     return config
-
-
-def _parse_tensors(path: Path, data: bytes) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load
-
-    try:
-        return load(data)
-    except Exception as exc:  # safetensors raises its own error types for bad offsets, dtypes...
-        first = first_line(exc)
-        raise _error(path, f"not a valid safetensors file ({first})") from None
 
 
 def _check_weights(
