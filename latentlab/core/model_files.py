@@ -17,11 +17,24 @@ from latentlab.core.explore.document import Document
 
 def open_document(path: str | os.PathLike[str]) -> Document:
     """Read, validate and open a model file for exploring (raises ModelFileError naming it)."""
-    from latentlab.core.vae.checkpoint import load_model
+    from latentlab.core.imported.bundle import MAX_BUNDLE_BYTES, bundle_from_file, is_bundle
+    from latentlab.core.safetensors_file import read_safetensors
+    from latentlab.core.vae.checkpoint import MAX_MODEL_BYTES, record_from_file
     from latentlab.core.vae.latent_model import vae_document
 
     path = Path(path)
-    return vae_document(load_model(path), path.resolve())
+    limit = max(MAX_MODEL_BYTES, MAX_BUNDLE_BYTES)
+    file = read_safetensors(path, max_bytes=limit, what="a latentlab model")
+    if is_bundle(file):
+        from latentlab.core.imported.document import imported_document
+
+        return imported_document(bundle_from_file(path, file), path.resolve())
+    return vae_document(record_from_file(path, file), path.resolve())
+
+
+def open_model(path: str | os.PathLike[str]) -> Any:
+    """The `LatentModel` in a model file of any kind (`latentlab.load`)."""
+    return open_document(path).model
 
 
 def describe(document: Document) -> dict[str, Any]:

@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from latentlab.core.atomic import write_atomic
-from latentlab.core.safetensors_file import JsonProblem, file_error, parse_json, read_safetensors
+from latentlab.core.safetensors_file import (
+    JsonProblem,
+    SafetensorsFile,
+    file_error,
+    parse_json,
+    read_safetensors,
+)
 from latentlab.core.vae.config import Config, ConfigError
 from latentlab.core.vae.layout import parameter_shapes
 from latentlab.core.vae.record import ModelRecord, TestEncoding
@@ -63,7 +69,13 @@ def save_model(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
 def load_model(path: str | os.PathLike[str]) -> ModelRecord:
     """Read and validate a model file; any problem raises ModelFileError naming the file."""
     path = Path(path)
-    file = read_safetensors(path, max_bytes=MAX_MODEL_BYTES, what="a latentlab model")
+    return record_from_file(
+        path, read_safetensors(path, max_bytes=MAX_MODEL_BYTES, what="a latentlab model")
+    )
+
+
+def record_from_file(path: Path, file: SafetensorsFile) -> ModelRecord:
+    """Validate a latentlab model read by `read_safetensors` (ModelFileError naming ``path``)."""
     meta = _parse_metadata(path, file.header)
     config = _parse_config(path, meta)
     tensors = file.tensors
