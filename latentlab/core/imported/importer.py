@@ -124,8 +124,13 @@ def _graph(path: Path, role: str) -> tuple[bytes, OnnxGraph]:
     return data, OnnxGraph(data, shown_path(path))
 
 
-def inspect_import(request: ImportRequest) -> ImportPlan:
-    """Check every part of ``request`` against the others; nothing is encoded or written."""
+def inspect_import(request: ImportRequest, source: Any = None) -> ImportPlan:
+    """Check every part of ``request`` against the others; nothing is encoded or written.
+
+    ``source`` is data already open (in-memory images from a script), instead of ``request.data``.
+    """
+    if source is not None and request.encoder is None:
+        raise LatentlabError("images are mapped through an encoder; give an encoder too")
     if request.data is not None and request.encoder is None:
         raise LatentlabError(
             f"{shown_path(request.data)}: data is mapped through an encoder; give --encoder too"
@@ -154,14 +159,13 @@ def inspect_import(request: ImportRequest) -> ImportPlan:
         classifier = inspect_classifier(
             sessions["classifier"], decoder, probe, layout=request.encoder_layout
         )
-    source = None
     if request.data is not None:
         from latentlab.core.data.sources import open_source
 
         h, w, c = decoder.image
         source = open_source(request.data, size=(h, w), channels=c, resize=request.resize)
     class_names = _class_names(request, decoder, classifier, source)
-    attributes = {}
+    attributes: dict[str, np.ndarray] = {}
     if request.attributes is not None:
         from latentlab.core.data.sources import read_attributes
 
@@ -235,7 +239,7 @@ def run_import(
     if source is not None:
         total = len(source)
         yield Progress(0, total, "encoding")
-        points, images = yield from _encode(model, plan, source, cancel)
+        points, images = yield from encode_source(model, source, cancel)
     data = {}
     if source is not None:
         data = {
@@ -261,15 +265,17 @@ def run_import(
     return write_bundle(bundle, out)
 
 
-def _encode(
-    model: NetworkModel, plan: ImportPlan, source: Any, cancel: Cancel
+def encode_source(
+    model: NetworkModel, source: Any, cancel: Cancel = None
 ) -> Generator[Progress, None, tuple[EncodedPoints, np.ndarray]]:
+    """Encode (and classify) every image of ``source`` in chunks; the points and stored images."""
     n, d = len(source), model.latent_dim
-    h, w, c = plan.image_spec.shape
-    factor = thumbnail_factor(n, plan.image_spec)
+    h, w, c = model.image_spec.shape
+    factor = thumbnail_factor(n, model.image_spec)
     mu = np.empty((n, d), np.float32)
     logvar = np.empty((n, d), np.float32)
-    probs = np.empty((n, plan.classifier.classes), np.float32) if plan.classifier else None
+    classes = model.classifier_spec.classes if model.classifier_spec else 0
+    probs = np.empty((n, classes), np.float32) if classes else None
     stored = np.empty((n, h // factor, w // factor, c), np.uint8)
     done = 0
     for chunk in source.chunks(CHUNK, cancel=cancel):

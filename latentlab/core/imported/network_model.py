@@ -55,6 +55,11 @@ class NetworkModel:
         return self._layout.spec
 
     @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(H, W, C), for scripts (`latentlab.load`)."""
+        return self._layout.spec.shape
+
+    @property
     def class_names(self) -> tuple[str, ...]:
         return self._class_names
 

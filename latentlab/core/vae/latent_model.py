@@ -37,6 +37,11 @@ class VaeModel:
         return IMAGE_SPEC
 
     @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(H, W, C), for scripts (`latentlab.load`)."""
+        return IMAGE_SPEC.shape
+
+    @property
     def class_names(self) -> tuple[str, ...]:
         return self.record.class_names
 
