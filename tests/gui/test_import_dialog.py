@@ -1,0 +1,58 @@
+"""File > Import model…: the dialog checks the graphs on a worker, shows what it found or why
+not, imports with progress and writes a file that opens."""
+
+from __future__ import annotations
+
+import pytest
+
+from latentlab.core.model_files import open_document
+from latentlab.gui.import_dialog import ImportDialog
+from tests import onnx_factory as f
+
+
+@pytest.fixture
+def dialog(qtbot):
+    d = ImportDialog()
+    qtbot.addWidget(d)
+    yield d
+    d.shutdown()
+
+
+def test_check_shows_the_detected_shapes_and_import_writes_the_file(qtbot, dialog, tmp_path):
+    dec = f.write(tmp_path / "dec.onnx", f.decoder(4, 12, 10, 3, classes=3))
+    dialog.decoder_edit.setText(str(dec))
+    dialog.names_edit.setText("cat,dog,owl")
+    assert not dialog.import_button.isEnabled()  # nothing checked yet
+    dialog.check_button.click()
+    qtbot.waitUntil(lambda: "decoder" in dialog.summary.toPlainText(), timeout=10_000)
+    text = dialog.summary.toPlainText()
+    assert "(N, 3, 12, 10) NCHW, 12 x 10 RGB" in text and "cat, dog, owl" in text
+    assert dialog.out_edit.text().endswith("dec.latentlab")  # proposed beside the decoder
+    qtbot.waitUntil(dialog.import_button.isEnabled)
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as signal:
+        dialog.import_button.click()
+    document = open_document(signal.args[0])
+    assert document.model.image_spec.shape == (12, 10, 3)
+    assert document.model.class_names == ("cat", "dog", "owl")
+
+
+def test_a_mismatch_is_shown_in_the_dialog_naming_the_graph(qtbot, dialog, tmp_path):
+    dialog.decoder_edit.setText(str(f.write(tmp_path / "dec.onnx", f.decoder(4))))
+    dialog.encoder_edit.setText(str(f.write(tmp_path / "enc8.onnx", f.encoder(8))))
+    dialog.check_button.click()
+    qtbot.waitUntil(lambda: dialog.error_label.isVisibleTo(dialog), timeout=10_000)
+    assert "enc8.onnx" in dialog.error_label.text() and "4-D" in dialog.error_label.text()
+    assert not dialog.import_button.isEnabled()
+
+
+def test_an_empty_form_says_what_is_missing(qtbot, dialog):
+    dialog.check_button.click()
+    assert dialog.error_label.isVisibleTo(dialog) and "decoder" in dialog.error_label.text()
+
+
+def test_changing_the_form_after_a_check_asks_for_a_new_check(qtbot, dialog, tmp_path):
+    dialog.decoder_edit.setText(str(f.write(tmp_path / "dec.onnx", f.decoder(4))))
+    dialog.check_button.click()
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=10_000)
+    dialog.names_edit.setText("a,b")
+    assert not dialog.import_button.isEnabled() and dialog.summary.toPlainText() == ""
