@@ -6,7 +6,7 @@ carrying plain Python objects, and the window swaps models in one step. The work
 a widget.
 
 The newest request wins (`LatestJob`): a request made while another is in flight supersedes it;
-the older one stops at its next cancel point (between reading and preparing), is skipped if it
+the older one stops at its next cancel point (before the file is read), is skipped if it
 had not started, and its result is dropped. So opening B while A is still loading shows B, never
 A after B. Test images have their own queue, with the same rule.
 """
@@ -28,6 +28,7 @@ from .workers import LatestJob
 TestData = object  # an ImageSet, or an (images, labels) pair of arrays
 TestDataLoader = Callable[[str], TestData]
 Prepare = Callable[[ModelRecord, str | None], object]  # record, its file -> payload
+OpenFile = Callable[[str], object]  # a model file of any kind -> payload
 
 
 def load_test_data(dataset: str) -> TestData:
@@ -45,6 +46,13 @@ def prepare_document(record: ModelRecord, path: str | None) -> object:
     return vae_document(record, Path(path).resolve() if path else None, unsaved=path is None)
 
 
+def open_document_file(path: str) -> object:
+    """The default payload of ``loaded`` for a file: any kind of model file, as a `Document`."""
+    from latentlab.core.model_files import open_document
+
+    return open_document(path)
+
+
 def _failure_message(exc: BaseException, path: str | None) -> str:
     """One line for ``failed``: our own errors name the file already; others get its path."""
     if isinstance(exc, LatentlabError):
@@ -58,8 +66,8 @@ def _failure_message(exc: BaseException, path: str | None) -> str:
 class ModelLoader(QObject):
     """GUI-side handle of the loader: request jobs, receive only the newest results.
 
-    ``prepare`` runs on the worker thread and turns the loaded record (and the file it came
-    from) into the payload of ``loaded`` (default: a `Document`, see `prepare_document`).
+    ``open_file`` (a model file of any kind) and ``prepare`` (an in-memory trained record) run
+    on the worker thread and make the payload of ``loaded`` (default: a `Document`).
     """
 
     loaded = Signal(object, object)  # source path (str | None for a trained record), payload
@@ -74,10 +82,12 @@ class ModelLoader(QObject):
         test_loader: TestDataLoader = load_test_data,
         *,
         prepare: Prepare = prepare_document,
+        open_file: OpenFile = open_document_file,
     ) -> None:
         super().__init__(parent)
         self._test_loader = test_loader
         self._prepare = prepare
+        self._open_file = open_file
         self._pending = False
         self._models = LatestJob("latentlab-loader", self)
         self._models.returned.connect(self._on_model_ready)
@@ -113,16 +123,13 @@ class ModelLoader(QObject):
 
     # --- internals ------------------------------------------------------------------------
     def _submit(self, path: str | None, record: ModelRecord | None) -> None:
-        prepare = self._prepare
+        prepare, open_file = self._prepare, self._open_file
 
         def job(token: CancelToken) -> Generator[None, None, object]:
-            loaded = record
-            if loaded is None:
-                from latentlab.core.vae.checkpoint import load_model
-
-                loaded = load_model(path)
             yield  # a cancel point: a newer request skips the costly part
-            return prepare(loaded, path)
+            if record is None:
+                return open_file(path)  # type: ignore[arg-type]
+            return prepare(record, path)
 
         self._set_pending(True)
         self._models.submit(job, path)
