@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     grid.add_argument("--class", dest="digit", type=int, help="class to decode (cVAE; default 0)")
 
     sub.add_parser("presets", help="list the training presets")
+    from .cli_import import add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 
@@ -695,6 +698,12 @@ def cmd_morph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .cli_import import cmd_import as run_import_command
+
+    return run_import_command(args)
+
+
 def _in_range(option: str, value: int, low: int, high: int) -> None:
     """Size-like options are bounded, so a typo cannot ask for gigabytes or years."""
     if not low <= value <= high:
@@ -711,4 +720,5 @@ COMMANDS = {
     "presets": cmd_presets,
     "morph": cmd_morph,
     "manifold": cmd_manifold,
+    "import": cmd_import,
 }

@@ -100,7 +100,7 @@ class _Bar:
 
     def __call__(self, progress) -> None:
         last = progress.total and progress.done >= progress.total
-        if not self.throttle.ready(force=bool(last)) or not progress.total:
+        if progress.stage != "encoding" or not self.throttle.ready(force=bool(last)):
             return
         filled = int(30 * progress.done / progress.total)
         self.stream.write(

@@ -78,7 +78,7 @@ class ImportPlan:
     def summary(self) -> list[str]:
         """One line per part: what was detected, for the user to check before importing."""
         r, dec = self.request, self.decoder
-        z = f"z {dec.z_input} (N, {dec.latent_dim})"
+        z = f"latent {dec.z_input} (N, {dec.latent_dim})"
         if dec.condition_input:
             z += f" + one-hot {dec.condition_input} (N, {dec.classes})"
         lines = [
