@@ -199,3 +199,61 @@ def test_a_damaged_bundle_is_refused_naming_the_file(tmp_path):
         ModelFileError, match=r"bad\.safetensors \(decoder graph\): onnxruntime cannot"
     ):
         open_document(bad)
+
+
+def _bundle(tmp_path, **changes):
+    from dataclasses import replace
+
+    from latentlab.core.imported.bundle import read_bundle, write_bundle
+
+    dec = f.write(tmp_path / "dec.onnx", f.decoder())
+    out = import_model(ImportRequest(decoder=dec), tmp_path / "good.latentlab")
+    bundle = replace(read_bundle(out), **changes)
+    return write_bundle(bundle, tmp_path / "crafted.latentlab")
+
+
+def test_a_file_carrying_a_custom_operator_graph_is_refused_on_open(tmp_path):
+    evil = f.with_custom_operator(f.decoder())
+    path = _bundle(tmp_path, graphs={"decoder": evil})
+    with pytest.raises(
+        ModelFileError, match=r"crafted\.latentlab \(decoder graph\): the graph uses custom"
+    ):
+        open_document(path)
+
+
+def test_a_file_whose_points_do_not_fit_the_decoder_is_refused(tmp_path):
+    from latentlab.core.explore.points import EncodedPoints
+
+    points = EncodedPoints(
+        mu=np.zeros((5, 7), np.float32),
+        logvar=np.zeros((5, 7), np.float32),
+        labels=np.zeros(5, np.int32),
+    )
+    with pytest.raises(
+        ModelFileError, match=r"points\.mu must be finite float32 of shape \[5, 4\]"
+    ):
+        open_document(_bundle(tmp_path, points=points))
+
+
+def test_a_native_model_and_an_imported_one_are_told_apart_by_content(tmp_path):
+    from latentlab.core.vae.checkpoint import save_model
+    from tests.gui.conftest import make_record
+
+    native = save_model(make_record(), tmp_path / "looks-imported.latentlab")
+    imported = _bundle(tmp_path)
+    renamed = imported.rename(tmp_path / "looks-native.safetensors")
+    assert open_document(native).source == "native"
+    assert open_document(renamed).source == "onnx"
+
+
+def test_nan_pixels_from_the_decoder_are_refused_at_import(tmp_path):
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(f.decoder())
+    weights = numpy_helper.to_array(model.graph.initializer[0]).copy()
+    weights[0, 0] = np.nan
+    model.graph.initializer[0].CopyFrom(numpy_helper.from_array(weights, "W"))
+    path = f.write(tmp_path / "nan.onnx", model.SerializeToString())
+    with pytest.raises(ModelFileError, match=r"nan\.onnx: the decoder gave NaN or infinite pixels"):
+        inspect_import(ImportRequest(decoder=path))
