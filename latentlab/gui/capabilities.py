@@ -72,6 +72,14 @@ def image_size_text(model: LatentModel) -> str:
     return f"{spec.height} x {spec.width} {colour}"
 
 
+def shown_name(document: Document) -> str:
+    """The title's name: the file's, else "live model" for an in-memory one (never "unsaved":
+    the app has nothing to save a live model to)."""
+    if document.path is None and record_of(document) is None:
+        return "live model" if document.source == "live" else "untitled"
+    return document.name
+
+
 def kind_text(document: Document) -> str:
     """What kind of model: "conditional VAE" for latentlab's own, "imported ONNX" and so on."""
     if document.source in SOURCE_TEXTS:

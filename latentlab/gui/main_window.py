@@ -35,7 +35,7 @@ from latentlab.core.explore.document import Document
 from latentlab.core.explore.state import ExplorerState
 
 from . import help_dialogs, settings, theme
-from .capabilities import NO_POINTS_SCATTER_EXPORT, record_of, save_reason
+from .capabilities import NO_POINTS_SCATTER_EXPORT, record_of, save_reason, shown_name
 from .class_selector import ClassSelector
 from .explore_tools import ExploreTools
 from .file_actions import FileActions, UnsavedQuestion
@@ -404,7 +404,7 @@ class MainWindow(QMainWindow):
     def _on_document(self) -> None:
         """Title, actions and status line for the document shown (or none)."""
         document = self.state.document
-        name = "" if document is None else document.name
+        name = "" if document is None else shown_name(document)
         self.setWindowTitle(f"{name}[*] — {APP_TITLE}" if name else APP_TITLE)
         self.setWindowModified(self.is_unsaved and record_of(document) is not None)
         loaded = document is not None

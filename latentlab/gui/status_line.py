@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from latentlab.core.explore.document import Document
 
-from .capabilities import image_size_text, kind_text, record_of
+from .capabilities import image_size_text, kind_text, record_of, shown_name
 from .test_images import DATASET_TITLES
 
 
@@ -18,7 +18,7 @@ def status_text(document: Document) -> str:
     head = f"{kind_text(document)}, {model.latent_dim}-D latent"
     if record is None:
         head += f", {image_size_text(model)}"
-    parts = [document.name, head]
+    parts = [shown_name(document), head]
     if document.dataset:
         parts.append(DATASET_TITLES.get(document.dataset, document.dataset))
     if record is None:

@@ -370,6 +370,18 @@ def test_a_decoder_only_model_morphs_between_two_slider_positions(qtbot, show, t
         assert gif.n_frames == len(morph) and gif.size[0] % 32 == 0
 
 
+def test_an_unconditional_model_with_labelled_data_offers_no_class_input(qtbot, show):
+    """As for latentlab's plain VAE: the classes colour the scatter, the buttons are off."""
+    model = FieldModel(28, 28, 3, 2, ("a", "b", "c", "d"))
+    window = show(document_of(model, n=40))
+    buttons = window.selector.buttons()
+    assert len(buttons) == 4 and not any(b.isEnabled() for b in buttons)
+    assert window.selector.reason() == capabilities.NO_CLASS_INPUT
+    assert window.scatter.is_labelled() and len(window.scatter.class_items()) == 4
+    assert window.image_view.title() == "Decoded"
+    assert window.image_view.shown_image().shape == (28, 28, 3)
+
+
 # --- an unlabelled colour model with points -------------------------------------------------
 
 
@@ -480,6 +492,8 @@ def test_a_live_model_left_unsaved_closes_without_asking(qtbot, show, monkeypatc
     window.state.update_document(replace(window.document, unsaved=True))
     assert window.save_action.toolTip() == capabilities.SAVE_LIVE
     assert not window.isWindowModified()
+    assert window.windowTitle().startswith("live model")
+    assert window.status_model.text().startswith("live model  ·  live Python model, 5-D")
     assert window.close() and asked == []
 
 
