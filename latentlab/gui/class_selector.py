@@ -4,7 +4,8 @@ Bound to the explorer state: a click sets the state's class, and the buttons sho
 class whoever changed it (a scatter click, a key). Short names (digits) sit in one row; word class names (Fashion-MNIST's "T-shirt/top", "Ankle boot") get two
 rows so they fit whole, shortened only past LONG_NAME characters (the tooltip always
 has the full name). A plain VAE has no class input, so the buttons are disabled and a line says
-why, instead of offering a control that would do nothing.
+why, instead of offering a control that would do nothing; a model without classes (unlabelled
+data) has no buttons at all, and the selector hides.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from PySide6.QtWidgets import (
 
 from latentlab.core.explore.state import ExplorerState
 
+from .capabilities import NO_CLASS_INPUT, NO_CLASSES, record_of
+
 PLAIN_REASON = "Plain VAE: no class input"
 LONG_NAME = 12  # names longer than this are shortened on the buttons
-WORD_NAME = 2  # names longer than this get two rows of five buttons
+WORD_NAME = 2  # names longer than this get two rows of five buttons…
+WORDS_PER_ROW = 5  # …when there are more of them than fit one row
 MAX_PER_ROW = 10  # short names: one row of up to ten buttons
 
 
@@ -113,11 +117,18 @@ class ClassSelector(QWidget):
             button.setEnabled(conditional)
             self._group.addButton(button, index)
         words = any(len(name) > WORD_NAME for name in names)
-        self._arrange(len(names), 2 if words and len(names) > 1 else 1)
+        self._arrange(len(names), 2 if words and len(names) > WORDS_PER_ROW else 1)
         self._title.setText("Class (keys 0-9)" if conditional and names else "Class")
-        reason = "" if conditional else PLAIN_REASON
+        reason = ""
+        if not names:
+            reason = NO_CLASSES
+        elif not conditional:
+            reason = PLAIN_REASON if record_of(self.state.document) is not None else NO_CLASS_INPUT
         self._reason.setText(reason)
         self._reason.setVisible(bool(reason))
+        self.setToolTip(reason)
+        if self.parentWidget() is not None or not names:  # never pop up as a window
+            self.setVisible(bool(names))  # no classes: nothing to choose, nothing to show
         if conditional:
             self._show_class(self.state.class_index)
 

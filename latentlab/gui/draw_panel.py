@@ -4,7 +4,8 @@ The canvas keeps a 280x280 grey image (paper white, ink black), drawn with a rou
 pen by mouse or pen tablet (Qt delivers tablet strokes as mouse events too). After each stroke,
 and a few times a second while one is drawn, the panel turns the ink into an MNIST-style 28x28
 image (`latentlab.core.data.preprocess`) and reads it with the model's numpy networks
-(`latentlab.core.explore.drawing`): under a millisecond, so it runs on the GUI thread. `DrawingOverlay`
+(`latentlab.core.explore.drawing`): under a millisecond, so it runs on the GUI thread. A grey
+model of another size gets the MNIST-style digit scaled to its size (`fit_to`). `DrawingOverlay`
 puts the drawing's latent mean and its one- and two-sigma ellipses of q(z|x) on the scatter.
 """
 
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.data.preprocess import mnist_like
+from latentlab.core.data.preprocess import SIDE, mnist_like, resize_area
 from latentlab.core.explore.drawing import Reading, ellipse, read_image
 from latentlab.core.explore.projection import LinearBasis
 from latentlab.core.explore.state import ExplorerState
@@ -37,6 +38,23 @@ DEFAULT_PEN = 22  # buffer pixels: about 2 MNIST pixels once the digit is scaled
 PEN_RANGE = (6, 48)
 LIVE_INTERVAL_MS = 120  # while a stroke is drawn, read it at most this often
 DRAWING_COLOUR = "#d62728"
+INPUT_TIP = "Your drawing cropped, scaled into a 20x20 box and centred by mass in 28x28, as MNIST"
+
+
+def fit_to(digit: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A square MNIST-style digit (SIDE x SIDE) scaled to a model's height x width, centred.
+
+    Its shape is kept: the digit fills the shorter side, and the longer one is padded with paper.
+    """
+    digit = np.asarray(digit, dtype=np.float32)
+    if digit.shape == (height, width):
+        return digit
+    side = min(height, width)
+    small = np.clip(resize_area(digit, side, side), 0.0, 1.0)
+    out = np.zeros((height, width), np.float32)
+    top, left = (height - side) // 2, (width - side) // 2
+    out[top : top + side, left : left + side] = small
+    return out
 
 
 class DrawCanvas(QWidget):
@@ -259,9 +277,7 @@ class DrawPanel(QWidget):
         left.addLayout(pen_row)
 
         self.input_view = DigitView("As the model sees it")
-        self.input_view.setToolTip(
-            "Your drawing cropped, scaled into a 20x20 box and centred by mass in 28x28, as MNIST"
-        )
+        self.input_view.setToolTip(INPUT_TIP)
         self.recon_view = DigitView("Reconstruction")
         self.reading_label = QLabel()
         self.reading_label.setObjectName("drawReading")
@@ -303,6 +319,12 @@ class DrawPanel(QWidget):
     def set_explorer(self, explorer: ExplorerState | None) -> None:
         """Read drawings with this model from now on (the drawing itself is kept)."""
         self._explorer = explorer
+        tip = INPUT_TIP
+        if explorer is not None:
+            spec = explorer.model.image_spec
+            if (spec.height, spec.width) != (SIDE, SIDE):
+                tip += f", then scaled to the model's {spec.height} x {spec.width}"
+        self.input_view.setToolTip(tip)
         self.update_reading()
 
     @Slot()
@@ -316,6 +338,9 @@ class DrawPanel(QWidget):
         self._live.stop()
         explorer = self._explorer
         image = None if self.canvas.is_empty() else mnist_like(self.canvas.ink())
+        if explorer is not None and image is not None:
+            spec = explorer.model.image_spec
+            image = fit_to(image, spec.height, spec.width)[..., None]
         if explorer is None or image is None:
             self.reading = None
             self._show_nothing()
@@ -339,10 +364,12 @@ class DrawPanel(QWidget):
         h, w = reading.image.shape[:2]
         self.input_view.set_image(reading.image, f"{h}x{w}, centred by mass")
         self.recon_view.set_image(reading.reconstruction, "decoded from the latent mean")
+        names = explorer.class_names
         if reading.predicted is None:
             self.reading_label.setText("plain VAE: no classifier to read it")
         else:
-            name = explorer.class_names[reading.predicted]
+            k = reading.predicted
+            name = names[k] if k < len(names) else f"class {k}"
             self.reading_label.setText(f"Reads as {name} — {reading.confidence:.0%}")
         spread = float(np.sqrt(reading.var).mean())
         self.spot_label.setText(

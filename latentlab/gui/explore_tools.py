@@ -18,6 +18,7 @@ from latentlab.core.explore.morph import MorphEnd
 from latentlab.core.explore.neighbours import nearest
 from latentlab.core.explore.state import ExplorerState
 
+from .capabilities import NO_ENCODER, NO_POINTS_NEIGHBOURS
 from .manifold_view import GridState, ManifoldView
 from .morph_panel import MorphPanel
 from .neighbours_panel import Neighbour, NeighboursPanel
@@ -25,6 +26,7 @@ from .shell import Shell
 
 UPDATE_DELAY_MS = 15  # fold a drag's many changes into one update of the docks
 PATH_COLOUR = "#d62728"
+NEIGHBOURS_TIP = "Show the test images nearest to the current point in latent space"
 
 
 class ExploreTools(QObject):
@@ -60,10 +62,7 @@ class ExploreTools(QObject):
             "Show the grid of images decoded over the scatter's axes",
         )
         self.neighbours_action = self._action(
-            self.neighbours_dock,
-            "&Nearest test images",
-            "Ctrl+N",
-            "Show the test images nearest to the current point in latent space",
+            self.neighbours_dock, "&Nearest test images", "Ctrl+N", NEIGHBOURS_TIP
         )
         menu = shell.explore_menu
         menu.addSeparator()
@@ -150,10 +149,13 @@ class ExploreTools(QObject):
         i = e.selected
         if i is not None:
             label = f"test #{i}"
+        elif e.points is None:  # no scatter to place it on: say where the sliders are
+            values = ", ".join(f"{v:.2f}" for v in e.slider_values()[:3])
+            label = f"sliders ({values}{', …' if e.latent_dim > 3 else ''})"
         else:
             x, y = e.current_point()
             label = f"point ({x:.2f}, {y:.2f})"
-        if digit is not None:
+        if digit is not None and digit < len(e.class_names):
             label += f" as {e.class_names[digit]}"
         return MorphEnd(e.z, digit, label)
 
@@ -175,7 +177,7 @@ class ExploreTools(QObject):
             view.update_grid(
                 GridState(e.model, e.projection, e.z, e.condition()), e.projection.titles
             )
-        if self.neighbours_dock.isVisible():
+        if self.neighbours_dock.isVisible() and e.points is not None:
             self._update_neighbours(e)
 
     def _update_neighbours(self, e: ExplorerState) -> None:
@@ -197,17 +199,18 @@ class ExploreTools(QObject):
             if image is None:
                 image, what = e.reconstruction(i), "reconstruction"
                 reasons.add(reason)
-            label = names[int(points.labels[i])]
+            label = int(points.labels[i])
+            labelled = f", label {names[label]}" if label < len(names) else ""
             shown.append(
                 Neighbour(
                     i,
                     image,
                     f"#{i} · {d:.2f}",
-                    f"{what} #{i}, label {label}\ndistance {d:.3f} in latent space\n"
-                    "click to jump there",
+                    f"{what} #{i}{labelled}\ndistance {d:.3f} in latent space\nclick to jump there",
                 )
             )
-        scope = f" read as {names[e.class_index]}" if same else ""
+        named = same and e.class_index < len(names)
+        scope = f" read as {names[e.class_index]}" if named else ""
         if reasons:
             note = (
                 f"Showing the model's reconstructions, not the test images: "
@@ -224,6 +227,16 @@ class ExploreTools(QObject):
         self.manifold_view.clear()
         self.neighbours_panel.set_conditional(self.state.conditional)
         self.neighbours_panel.clear()
+        has_points = self.state.points is not None
+        self.manifold_view.set_overlay_reason("" if has_points else NO_ENCODER)
+        self.neighbours_action.setEnabled(has_points)
+        tip = NEIGHBOURS_TIP if has_points else NO_POINTS_NEIGHBOURS
+        self.neighbours_action.setToolTip(tip)
+        self.neighbours_action.setStatusTip(tip)
+        if not has_points:
+            self.neighbours_dock.hide()
+            self.neighbours_panel.clear(NO_POINTS_NEIGHBOURS)
+        self.morph_panel.set_scatter(has_points)
         self.schedule()
 
     @Slot()
@@ -253,7 +266,10 @@ class ExploreTools(QObject):
         if m.class_probs is not None:
             probs = m.class_probs[index]
             top = np.argsort(probs)[::-1][:2]
-            mix = " + ".join(f"{probs[c]:.0%} {e.class_names[c]}" for c in top if probs[c] > 0)
+            names = e.class_names
+            mix = " + ".join(
+                f"{probs[c]:.0%} {names[c] if c < len(names) else c}" for c in top if probs[c] > 0
+            )
             caption += f"\nclass input: {mix}"
         self.shell.image_pane.show_preview(
             m.frames[index], f"Morph: frame {index + 1} of {len(m)}", caption

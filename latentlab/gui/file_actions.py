@@ -19,6 +19,7 @@ from latentlab.core.explore.state import ExplorerState
 from latentlab.core.text import about_path
 
 from . import settings
+from .capabilities import record_of, save_reason
 from .image_view import to_qimage
 
 MODEL_FILTER = "latentlab models (*.safetensors);;All files (*)"
@@ -116,7 +117,9 @@ class FileActions(QObject):
     def save_as(self) -> bool:
         """Save the current model (atomically); True when it was written."""
         document = self.state.document
-        if document is None:
+        if document is None or record_of(document) is None:
+            if document is not None:
+                self.status(save_reason(document))
             return False
         name = document.path.name if document.path else "untitled.safetensors"
         path, _ = QFileDialog.getSaveFileName(
@@ -133,9 +136,12 @@ class FileActions(QObject):
         from latentlab.core.vae.checkpoint import save_model
 
         document = self.state.document
-        assert document is not None
+        record = record_of(document)
+        if document is None or record is None:
+            self.status(save_reason(document))
+            return False
         try:
-            save_model(document.payload, target)
+            save_model(record, target)
         except (OSError, LatentlabError) as exc:
             QMessageBox.critical(self._parent, "Could not save the model", about_path(target, exc))
             return False
@@ -148,8 +154,8 @@ class FileActions(QObject):
     def confirm_discard(self, allow_cancel: bool = True) -> bool:
         """True when it is fine to close the current model (saved, or the user chose)."""
         document = self.state.document
-        if document is None or not document.unsaved:
-            return True
+        if document is None or not document.unsaved or record_of(document) is None:
+            return True  # saved, or (a live model) nothing the app could save it to
         answer = self.ask_unsaved(allow_cancel)
         if answer == Answer.Save:
             return self.save_as() or not allow_cancel

@@ -13,10 +13,12 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from latentlab.core.explore.state import ExplorerState
 
+from .capabilities import NO_POINTS_IMAGES, record_of
 from .image_view import DigitView
 from .test_images import TestImages
 
 ORIGINAL_HINT = "Click a point in the scatter to see a test image here."
+NO_CLASSIFIER = "plain VAE: no classifier to read it"
 
 
 class ImagePane(QWidget):
@@ -49,10 +51,14 @@ class ImagePane(QWidget):
         names = state.class_names
         index = state.selected
         image = state.image()
+        has_points = state.points is not None
+        self.original.setEnabled(has_points)
+        self.original.setToolTip("" if has_points else NO_POINTS_IMAGES)
         if index is None:
-            title = f"Decoded: {names[state.class_index]}" if state.conditional else "Decoded"
+            named = state.conditional and state.class_index < len(names)
+            title = f"Decoded: {names[state.class_index]}" if named else "Decoded"
             self.original.set_title("Test image")
-            self.original.clear(ORIGINAL_HINT)
+            self.original.clear(ORIGINAL_HINT if has_points else NO_POINTS_IMAGES)
         else:
             title = f"Reconstruction of #{index}"
             original, caption = self.test_images.image(index)
@@ -63,9 +69,14 @@ class ImagePane(QWidget):
                 self.original.set_image(original, caption)
         reading = state.classify(image)
         if reading is None:
-            caption = "plain VAE: no classifier to read it"
+            caption = (
+                NO_CLASSIFIER
+                if record_of(state.document) is not None
+                else "no classifier to read it"
+            )
         else:
-            caption = f"reads as {names[reading[0]]} — {reading[1]:.0%}"
+            name = names[reading[0]] if reading[0] < len(names) else f"class {reading[0]}"
+            caption = f"reads as {name} — {reading[1]:.0%}"
         self.decoded.set_title(title)
         self.decoded.set_image(image, caption)
         self.refreshed.emit()

@@ -2,14 +2,16 @@
 
 Grey images are drawn as dark ink on light paper with the core's ramp
 (`latentlab.core.explore.imaging`), colour images as they are, in the view and in exported PNGs
-alike. The view is not zoomable: the image always fills its square.
+alike. The view is not zoomable: the image fills its square by a whole-number factor (every
+model pixel the same number of screen pixels, whatever the model's size), or shrinks to fit
+when the square is smaller than the image.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -42,6 +44,21 @@ def to_qimage(image: np.ndarray, scale: int = 10) -> QImage:
         Qt.AspectRatioMode.IgnoreAspectRatio,
         Qt.TransformationMode.FastTransformation,
     )
+
+
+def fit_rect(width: int, height: int, box: QRectF) -> tuple[QRectF, bool]:
+    """Where an image of `width` x `height` pixels is drawn in `box`, and whether to smooth.
+
+    The image keeps its shape and is centred; enlarged, it grows by a whole-number factor
+    (crisp pixels, no smoothing); only an image larger than the box is shrunk, smoothly.
+    """
+    scale = min(box.width() / max(width, 1), box.height() / max(height, 1))
+    smooth = scale < 1
+    if not smooth:
+        scale = float(int(scale))
+    w, h = width * scale, height * scale
+    rect = QRectF(box.x() + (box.width() - w) / 2, box.y() + (box.height() - h) / 2, w, h)
+    return rect, smooth
 
 
 class _InkImage(pg.ImageItem):
@@ -113,7 +130,8 @@ class DigitView(QWidget):
         self._frame.setPen(pen)
         self._box.addItem(self._frame)
         self._size = (side, side)
-        self._box.setRange(xRange=(0, side), yRange=(0, side), padding=0.015)
+        self._box.sigResized.connect(self._fit)
+        self._fit()
         self._image: np.ndarray | None = None
 
         layout = QVBoxLayout(self)
@@ -133,11 +151,32 @@ class DigitView(QWidget):
         if (h, w) != self._size:  # a model of another size: fit the frame to it
             self._size = (h, w)
             self._frame.setRect(0, 0, w, h)
-            self._box.setRange(xRange=(0, w), yRange=(0, h), padding=0.015)
+            self._fit()
         self._item.setImage(image, autoLevels=False, levels=(0, 1))
         self._item.setVisible(True)
         if caption is not None:
             self._caption.setText(caption)
+
+    def pixel_scale(self) -> float:
+        """Screen pixels per model pixel (whole when the view is at least the image's size)."""
+        rect = self._box.viewRect()
+        return self._box.width() / rect.width() if rect.width() > 0 else 0.0
+
+    def _fit(self, _box: object = None) -> None:
+        """Show the image centred at the largest whole-number scale that fits (frame included)."""
+        h, w = self._size
+        room_w, room_h = self._box.width() - 2, self._box.height() - 2  # the frame's line
+        scale = min(room_w / w, room_h / h)
+        if scale < 1:  # smaller than the image (or not laid out yet): shrink to fit
+            self._box.setRange(xRange=(0, w), yRange=(0, h), padding=0.015)
+            return
+        scale = float(int(scale))
+        half_w, half_h = self._box.width() / scale / 2, self._box.height() / scale / 2
+        self._box.setRange(
+            xRange=(w / 2 - half_w, w / 2 + half_w),
+            yRange=(h / 2 - half_h, h / 2 + half_h),
+            padding=0,
+        )
 
     def clear(self, message: str = "") -> None:
         """No image: an empty frame and `message` as the caption."""

@@ -13,17 +13,18 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 
-from latentlab.core.data.preprocess import SIDE
 from latentlab.core.explore.drawing import Reading
 from latentlab.core.explore.state import ExplorerState
 
+from .capabilities import draw_reason, evaluate_reason
 from .draw_panel import DrawingOverlay, DrawPanel
 from .shell import Shell
 
 if TYPE_CHECKING:  # the report (and, through it, the data and training modules) loads on use
     from .report_dialog import ReportDialog, TestLoader
 
-DRAWABLE_SHAPE = (SIDE, SIDE, 1)  # the canvas is preprocessed like an MNIST digit, grey
+DRAW_TIP = "Show the Draw panel: write a digit and see where the model puts it"
+EVALUATE_TIP = "Test ELBO, IWAE likelihood, classifier confusion matrix, conditional generation"
 
 
 class InsightTools(QObject):
@@ -43,17 +44,15 @@ class InsightTools(QObject):
         self.draw_action = self.draw_dock.toggleViewAction()
         self.draw_action.setText("&Draw a digit")
         self.draw_action.setShortcut(QKeySequence("Ctrl+D"))
-        tip = "Show the Draw panel: write a digit and see where the model puts it"
-        self.draw_action.setToolTip(tip)
-        self.draw_action.setStatusTip(tip)
+        self.draw_action.setToolTip(DRAW_TIP)
+        self.draw_action.setStatusTip(DRAW_TIP)
         shell.explore_menu.addAction(self.draw_action)
         self.overlay = DrawingOverlay(shell.scatter.plot_widget.getPlotItem())
 
         self.evaluate_action = QAction("&Evaluate…", shell.host)
         self.evaluate_action.setShortcut(QKeySequence("Ctrl+Shift+I"))
-        tip = "Test ELBO, IWAE likelihood, classifier confusion matrix, conditional generation"
-        self.evaluate_action.setToolTip(tip)
-        self.evaluate_action.setStatusTip(tip)
+        self.evaluate_action.setToolTip(EVALUATE_TIP)
+        self.evaluate_action.setStatusTip(EVALUATE_TIP)
         self.evaluate_action.setEnabled(False)
         self.evaluate_action.triggered.connect(self.open_report)
         shell.model_menu.addAction(self.evaluate_action)
@@ -67,17 +66,19 @@ class InsightTools(QObject):
     # --- slots ---------------------------------------------------------------------------------
     def _on_model_loaded(self) -> None:
         state = self.state
-        self.evaluate_action.setEnabled(True)
+        why_not = evaluate_reason(state.document)
+        self.evaluate_action.setEnabled(not why_not)
+        self.evaluate_action.setToolTip(why_not or EVALUATE_TIP)
+        self.evaluate_action.setStatusTip(why_not or EVALUATE_TIP)
         if self.report_dialog is not None:
             self.report_dialog.close()
-        drawable = state.model.can_encode and state.model.image_spec.shape == DRAWABLE_SHAPE
-        self.draw_action.setEnabled(drawable)
-        self.draw_action.setToolTip(
-            "Show the Draw panel: write a digit and see where the model puts it"
-            if drawable
-            else f"Drawing needs a model with an encoder for {SIDE} x {SIDE} grey images"
-        )
-        self.draw_panel.set_explorer(state if drawable else None)
+        why_not = draw_reason(state.model)
+        self.draw_action.setEnabled(not why_not)
+        self.draw_action.setToolTip(why_not or DRAW_TIP)
+        self.draw_action.setStatusTip(why_not or DRAW_TIP)
+        if why_not:
+            self.draw_dock.hide()
+        self.draw_panel.set_explorer(None if why_not else state)
 
     @Slot(object)
     def _on_reading(self, reading: Reading | None) -> None:
@@ -102,7 +103,7 @@ class InsightTools(QObject):
     def open_report(self) -> None:
         """Model > Evaluate…: one report dialog for the current model."""
         document = self.state.document
-        if document is None:
+        if document is None or evaluate_reason(document):
             return
         if self.report_dialog is not None:
             self.report_dialog.raise_()

@@ -2,21 +2,23 @@
 
 Bound to the explorer state: the points, the axes and the marker follow the state's events; a
 click selects a point (`state.select`), dragging the marker moves the point (`state.move_to`),
-the axis combos set the state's projection. The plot items live in `scatter_items`; the widget
-does no latent maths.
+the axis choice sets the state's projection. The plot items live in `scatter_items`; the widget
+does no latent maths. A model without an encoder has no points to map: a placeholder takes the
+plot's place and says why; unlabelled points are drawn in one colour, without a legend.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal, Slot
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsItem,
     QHBoxLayout,
     QLabel,
+    QStackedWidget,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from latentlab.core.explore.state import ExplorerState
 
+from .capabilities import NO_ENCODER
 from .scatter_items import (
     CLASS_COLOURS,
     POINT_ALPHA,
@@ -34,6 +37,13 @@ from .scatter_items import (
     skip_hover_while_dragging,
 )
 
+LABELLED_HINT = (
+    "Click a point to load its reconstruction; drag the ring to move the style along "
+    "these axes; click a legend entry to hide a class."
+)
+UNLABELLED_HINT = (
+    "Click a point to load its reconstruction; drag the ring to move the style along these axes."
+)
 PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"
 
@@ -50,6 +60,7 @@ class LatentScatter(QWidget):
         self._predicted: np.ndarray | None = None
         self._names: tuple[str, ...] = tuple(str(i) for i in range(10))
         self._latent_dim = 0
+        self._labelled = True
         self.last_tip = ""
 
         # --- axis choice ---
@@ -76,10 +87,7 @@ class LatentScatter(QWidget):
         controls.addWidget(self._dim_y)
         controls.addWidget(self._plane)
         controls.addStretch(1)
-        hint = QLabel(
-            "Click a point to load its reconstruction; drag the ring to move the style along "
-            "these axes; click a legend entry to hide a class."
-        )
+        self._hint = hint = QLabel(LABELLED_HINT)
         hint.setObjectName("hint")
         hint.setWordWrap(True)
 
@@ -126,11 +134,23 @@ class LatentScatter(QWidget):
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         skip_hover_while_dragging(self._plot.scene())
 
+        map_page = QWidget()
+        map_layout = QVBoxLayout(map_page)
+        map_layout.setContentsMargins(0, 0, 0, 0)
+        map_layout.addLayout(controls)
+        map_layout.addWidget(self._plot, 1)
+        map_layout.addWidget(hint)
+        self._placeholder = QLabel(NO_ENCODER)
+        self._placeholder.setObjectName("scatterPlaceholder")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setMargin(24)
+        self._pages = QStackedWidget()
+        self._pages.addWidget(map_page)
+        self._pages.addWidget(self._placeholder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self._plot, 1)
-        layout.addWidget(hint)
+        layout.addWidget(self._pages)
 
         state.events.model.connect(self._on_model)
         state.events.projection.connect(self._on_projection)
@@ -141,13 +161,19 @@ class LatentScatter(QWidget):
     # --- state events --------------------------------------------------------------------
     def _on_model(self) -> None:
         state, points = self.state, self.state.points
-        assert points is not None  # decoder-only models are refused before they get here
+        self._pages.setCurrentIndex(0 if points is not None else 1)
+        if points is None:  # a decoder-only model: nothing to map, the placeholder says why
+            self._legend.clear()
+            self._all_points.clear()
+            return
         predicted = points.predicted if state.model.can_classify else None
         self._prepare(state.latent_dim, points.labels, predicted, state.class_names)
         self._on_projection()
 
     def _on_projection(self, _projection: object = None) -> None:
         state = self.state
+        if state.points is None:
+            return
         kind = state.projection.kind
         self._mode.blockSignals(True)
         self._mode.setCurrentIndex(0 if kind == "pca" else 1)
@@ -185,9 +211,13 @@ class LatentScatter(QWidget):
         `predicted` is None for a plain model (no classifier, so no prediction to show).
         """
         self._latent_dim = latent_dim
-        self._labels = np.asarray(labels)
+        self._labelled = labelled = bool(class_names)
+        # Unlabelled points are one class (whatever their stored labels), in one colour.
+        self._labels = np.asarray(labels) if labelled else np.zeros(len(labels), np.uint8)
         self._predicted = None if predicted is None else np.asarray(predicted)
         self._names = tuple(class_names) or ("all points",)
+        self._legend.setVisible(labelled)
+        self._hint.setText(LABELLED_HINT if labelled else UNLABELLED_HINT)
         self._ensure_class_items(len(self._names))
         plane = latent_dim <= 2
         for widget in (self._axes_label, self._mode, self._dim_x, self._versus, self._dim_y):
@@ -297,11 +327,27 @@ class LatentScatter(QWidget):
 
     def tip_for(self, index: int) -> str:
         """Hover text for test point `index`."""
-        true = self._names[int(self._labels[index])]
+        if not self.is_labelled():
+            return f"image #{index}"
+        true = self._name(int(self._labels[index]))
         if self._predicted is None:
             return f"test image #{index}\nlabel: {true}"
-        predicted = self._names[int(self._predicted[index])]
+        predicted = self._name(int(self._predicted[index]))
         return f"test image #{index}\ntrue label: {true}\npredicted: {predicted}"
+
+    def _name(self, index: int) -> str:
+        return self._names[index] if 0 <= index < len(self._names) else f"class {index}"
+
+    def is_labelled(self) -> bool:
+        """Whether the points are coloured by class (with a legend) or all in one colour."""
+        return self._labelled
+
+    def has_map(self) -> bool:
+        """Whether the scatter shows points, or (a decoder-only model) the placeholder."""
+        return self._pages.currentIndex() == 0
+
+    def placeholder_text(self) -> str:
+        return self._placeholder.text()
 
     def scene_pos(self, x: float, y: float) -> QPointF:
         """Where a point of the current axes is in the plot's scene."""

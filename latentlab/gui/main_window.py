@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -34,6 +35,7 @@ from latentlab.core.explore.document import Document
 from latentlab.core.explore.state import ExplorerState
 
 from . import help_dialogs, settings, theme
+from .capabilities import NO_POINTS_SCATTER_EXPORT, record_of, save_reason, shown_name
 from .class_selector import ClassSelector
 from .explore_tools import ExploreTools
 from .file_actions import FileActions, UnsavedQuestion
@@ -42,7 +44,7 @@ from .insight_tools import InsightTools
 from .latent_scatter import LatentScatter
 from .latent_sliders import LatentSliders
 from .message_page import MessagePage
-from .model_info_dialog import ModelInfoDialog
+from .model_info_dialog import info_dialog
 from .model_loader import ModelLoader, TestDataLoader, load_test_data
 from .shell import Shell
 from .status_line import status_text
@@ -77,7 +79,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.state = ExplorerState()
-        self._info_dialog: ModelInfoDialog | None = None
+        self._info_dialog: QDialog | None = None
         self._shut_down = False
 
         self.loader = ModelLoader(self, test_loader)
@@ -179,6 +181,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.setToolTipsVisible(True)  # disabled entries say why
         file_menu.addAction(self.open_action)
         self.recent_menu = QMenu("Open &recent", self)
         self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent_menu(self.recent_menu))
@@ -198,9 +201,11 @@ class MainWindow(QMainWindow):
         self.files.fill_bundled_menu(self.bundled_menu)
 
         self.model_menu = bar.addMenu("&Model")
+        self.model_menu.setToolTipsVisible(True)
         self.model_menu.addAction(self.train_action)
         self.model_menu.addAction(self.info_action)
         self.explore_menu = bar.addMenu("&Explore")
+        self.explore_menu.setToolTipsVisible(True)
         self.explore_menu.addAction(self.random_action)
         self.explore_menu.addAction(self.reset_action)
         self.view_menu = bar.addMenu("&View")
@@ -300,9 +305,12 @@ class MainWindow(QMainWindow):
         """Show an in-memory model (a freshly trained one) as the active, unsaved model."""
         self.loader.load_record(record)
 
-    # --- model swap -------------------------------------------------------------------------
-    @Slot(object, object)
-    def _on_model_loaded(self, path: str | None, document: Document) -> None:
+    def show_document(self, document: Document) -> None:
+        """Show any `Document` (a latentlab model, an imported or a live one) as the model.
+
+        What the model lacks (an encoder, labels, a latentlab record) is disabled with a
+        tooltip that says why; `model_loaded` is emitted once it is shown.
+        """
         self.state.open(document)
         self.stack.setCurrentIndex(1)
         self.layout_memory.restore_splitters(self.stack)
@@ -310,6 +318,11 @@ class MainWindow(QMainWindow):
             settings.add_recent_model(document.path)
         self._on_document()
         self.model_loaded.emit(document)
+
+    # --- model swap -------------------------------------------------------------------------
+    @Slot(object, object)
+    def _on_model_loaded(self, path: str | None, document: Document) -> None:
+        self.show_document(document)
 
     @Slot(object, str)
     def _on_load_failed(self, path: str | None, message: str) -> None:
@@ -359,7 +372,7 @@ class MainWindow(QMainWindow):
         source = str(document.path) if document.path else document.name
         if self._info_dialog is not None:
             self._info_dialog.close()
-        self._info_dialog = ModelInfoDialog(document.payload, source, self)
+        self._info_dialog = info_dialog(document, source, self)
         self._info_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._info_dialog.destroyed.connect(self._on_info_closed)
         self._info_dialog.show()
@@ -391,17 +404,23 @@ class MainWindow(QMainWindow):
     def _on_document(self) -> None:
         """Title, actions and status line for the document shown (or none)."""
         document = self.state.document
-        name = "" if document is None else document.name
+        name = "" if document is None else shown_name(document)
         self.setWindowTitle(f"{name}[*] — {APP_TITLE}" if name else APP_TITLE)
-        self.setWindowModified(self.is_unsaved)
+        self.setWindowModified(self.is_unsaved and record_of(document) is not None)
         loaded = document is not None
-        self.save_action.setEnabled(loaded and self.is_unsaved)
+        why_not = save_reason(document)
+        self.save_action.setEnabled(loaded and not why_not)
+        self.save_action.setToolTip(why_not or "Save the model to a file")
         for act in (
             self.export_image_action,
-            self.export_scatter_action,
             self.info_action,
             self.random_action,
             self.reset_action,
         ):
             act.setEnabled(loaded)
+        mapped = loaded and document.points is not None
+        self.export_scatter_action.setEnabled(mapped)
+        self.export_scatter_action.setToolTip(
+            NO_POINTS_SCATTER_EXPORT if loaded and not mapped else "Save the scatter as a PNG"
+        )
         self.status_model.setText("" if document is None else status_text(document))

@@ -80,6 +80,7 @@ class ManifoldView(QWidget):
         self._manifold: Manifold | None = None
         self._key: tuple | None = None
         self._state: GridState | None = None
+        self._no_overlay = ""  # why the scatter cannot take the overlay ("" when it can)
 
         self.size_spin = QSpinBox()
         self.size_spin.setRange(MIN_SIZE, MAX_SIZE)
@@ -260,6 +261,9 @@ class ManifoldView(QWidget):
                 every = max(1, m.size // 6)
                 major = [(float(c), f"{v:.2f}") for c, v in zip(centres, coords, strict=True)]
                 axis.setTicks([major[::every], major])
+        # Square model pixels: a cell is one axis unit square, so non-square images stretch x.
+        image_h, image_w = m.images.shape[2:4]
+        plot.setAspectLocked(True, ratio=image_w / image_h)
         plot.getViewBox().setRange(rect, padding=0.02)
         self.overlay_item.setImage(picture, autoLevels=False, levels=(0, 255))
         self.overlay_item.setRect(rect)
@@ -270,17 +274,26 @@ class ManifoldView(QWidget):
             f"y {m.ys[0]:.2f}..{m.ys[-1]:.2f}. Click an image to move the current point there."
         )
 
+    def set_overlay_reason(self, reason: str) -> None:
+        """Why there is no scatter to overlay the grid on ("" when there is one)."""
+        self._no_overlay = reason
+        if reason:
+            self.overlay_check.setChecked(False)
+        self._update_overlay()
+
     @Slot()
     def _update_overlay(self) -> None:
         m = self._manifold
-        can = m is not None and m.evenly_spaced
+        can = (m is None or m.evenly_spaced) and not self._no_overlay
         self.overlay_check.setEnabled(can)
-        self.overlay_check.setToolTip(
-            "Draw the grid under the scatter's points, at the same scale"
-            if m is None or m.evenly_spaced
-            else "Only an evenly spaced grid lines up with the scatter"
-        )
-        self.overlay_item.setVisible(can and self.overlay_check.isChecked())
+        if self._no_overlay:
+            tip = self._no_overlay
+        elif m is None or m.evenly_spaced:
+            tip = "Draw the grid under the scatter's points, at the same scale"
+        else:
+            tip = "Only an evenly spaced grid lines up with the scatter"
+        self.overlay_check.setToolTip(tip)
+        self.overlay_item.setVisible(can and m is not None and self.overlay_check.isChecked())
 
     def _update_enabled(self) -> None:
         self.export_button.setEnabled(self._manifold is not None)

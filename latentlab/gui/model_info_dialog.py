@@ -1,5 +1,9 @@
 """Model > Model info…: what a model file holds, as a tree (facts, config, metrics) and a table
 (the training history, one row per epoch), so nobody has to read JSON to compare two models.
+
+A model latentlab did not train (an imported ONNX file, a live PyTorch object) has no record to
+show: `FactsDialog` shows the facts every model has (`core.model_files.describe`) and whatever
+its payload adds through an optional `info_rows()`; `info_dialog` picks the one that fits.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.explore.document import Document
+from latentlab.core.model_files import describe
 from latentlab.core.vae.record import ModelRecord
 
 HISTORY_COLUMNS = (
@@ -127,3 +133,79 @@ class ModelInfoDialog(QDialog):
             group = QTreeWidgetItem(self.tree, [title, ""])
             for key, value in values.items():
                 QTreeWidgetItem(group, [key, format_value(value)])
+
+
+FACT_NAMES = {
+    "file": "File",
+    "source": "Kind",
+    "latent_dim": "Latent dimensions",
+    "image_shape": "Image size (H, W, C)",
+    "class_names": "Classes",
+    "conditional": "Class input (conditional)",
+    "can_encode": "Encoder",
+    "can_classify": "Classifier",
+    "points": "Encoded images",
+}
+SOURCE_NAMES = {"native": "latentlab model", "onnx": "imported ONNX model", "live": "live model"}
+
+
+def fact_rows(document: Document) -> list[tuple[str, str]]:
+    """The facts every model has, then the payload's own (`info_rows()`), as text pairs."""
+    facts = describe(document)
+    rows = []
+    for key, value in facts.items():
+        if key == "source":
+            value = SOURCE_NAMES.get(value, value)
+        elif key == "image_shape":
+            value = " x ".join(str(v) for v in value)
+        elif value is None:
+            value = "(none)" if key == "class_names" else "(not saved)"
+        rows.append((FACT_NAMES.get(key, key), format_value(value)))
+    extra = getattr(document.payload, "info_rows", None)
+    if callable(extra):
+        try:
+            rows.extend((str(k), str(v)) for k, v in extra())
+        except Exception as exc:  # the payload is another kind's object: say, never crash
+            rows.append(("Details", f"not available ({exc})"))
+    return rows
+
+
+class FactsDialog(QDialog):
+    """A read-only table of what any model is (for models without a latentlab record)."""
+
+    def __init__(self, document: Document, source: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Model info — {source}")
+        self.resize(560, 420)
+        rows = fact_rows(document)
+        self.table = QTableWidget(len(rows), 2)
+        self.table.setHorizontalHeaderLabels(["Property", "Value"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        for r, (key, value) in enumerate(rows):
+            self.table.setItem(r, 0, QTableWidgetItem(key))
+            self.table.setItem(r, 1, QTableWidgetItem(value))
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.table.horizontalHeader().setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The table's text, row by row (for tests)."""
+        return [
+            (self.table.item(r, 0).text(), self.table.item(r, 1).text())
+            for r in range(self.table.rowCount())
+        ]
+
+
+def info_dialog(document: Document, source: str, parent: QWidget | None = None) -> QDialog:
+    """Model > Info for any document: the record's full view, else the facts every model has."""
+    if isinstance(document.payload, ModelRecord):
+        return ModelInfoDialog(document.payload, source, parent)
+    return FactsDialog(document, source, parent)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +32,7 @@ from latentlab.core.explore.latent_model import LatentModel
 from latentlab.core.explore.morph import MAX_STEPS, MIN_STEPS, Morph, MorphEnd, morph, save_morph
 from latentlab.core.text import about_path
 
-from .image_view import to_qimage
+from .image_view import fit_rect, to_qimage
 
 FRAME_MS = 120  # play speed and GIF frame time: about 8 frames a second
 DEFAULT_STEPS = 10
@@ -42,7 +42,10 @@ PNG_FILTER = "PNG strip (*.png)"
 
 
 class FrameStrip(QWidget):
-    """The frames side by side, scaled to the width, the shown one outlined; click to pick one."""
+    """The frames side by side, scaled to the width, the shown one outlined; click to pick one.
+
+    Each cell has the frames' shape; a frame is enlarged by whole pixels (crisp), at any size.
+    """
 
     frame_clicked = Signal(int)
 
@@ -57,7 +60,7 @@ class FrameStrip(QWidget):
 
     def set_frames(self, frames: np.ndarray | None) -> None:
         self._frames = frames
-        self._images = [] if frames is None else [to_qimage(f, 2) for f in frames]
+        self._images = [] if frames is None else [to_qimage(f, 1) for f in frames]
         self._current = -1
         self.updateGeometry()
         self.update()
@@ -76,11 +79,13 @@ class FrameStrip(QWidget):
         return QSize(600, 76)
 
     def cell_rect(self, index: int) -> QRect:
-        """Where frame `index` is drawn (square cells, left to right, centred vertically)."""
+        """Where frame `index` is drawn (cells of the frames' shape, left to right, centred)."""
         n = max(len(self._images), 1)
-        side = max(8, min(self.height() - 4, (self.width() - 2) // n - 2))
-        left = (self.width() - n * (side + 2)) // 2
-        return QRect(left + index * (side + 2) + 1, (self.height() - side) // 2, side, side)
+        w, h = (self._images[0].width(), self._images[0].height()) if self._images else (1, 1)
+        height = max(8, min(self.height() - 4, int(((self.width() - 2) / n - 2) * h / w)))
+        width = max(8, round(height * w / h))
+        left = (self.width() - n * (width + 2)) // 2
+        return QRect(left + index * (width + 2) + 1, (self.height() - height) // 2, width, height)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -91,7 +96,9 @@ class FrameStrip(QWidget):
             )
             return
         for i, image in enumerate(self._images):
-            painter.drawImage(self.cell_rect(i), image)
+            target, smooth = fit_rect(image.width(), image.height(), QRectF(self.cell_rect(i)))
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+            painter.drawImage(target, image)
         if 0 <= self._current < len(self._images):
             pen = QPen(QColor("#d62728"), 2)
             painter.setPen(pen)
@@ -119,16 +126,14 @@ class MorphPanel(QWidget):
         self._ends: dict[str, MorphEnd | None] = {"A": None, "B": None}
         self._morph: Morph | None = None
         self._index = -1
+        self._scatter = True  # whether points can be clicked to choose an end
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_tick)
 
         self.set_a_button = QPushButton("Set A = current")
-        self.set_a_button.setToolTip(
-            "Start the morph at the current point (click a scatter point first to use it)"
-        )
         self.set_b_button = QPushButton("Set B = current")
-        self.set_b_button.setToolTip("End the morph at the current point")
+        self._set_end_tips()
         self.swap_button = QPushButton("Swap")
         self.swap_button.setToolTip("Exchange A and B")
         self.a_label = QLabel()
@@ -208,6 +213,19 @@ class MorphPanel(QWidget):
         self._model = model
         self._ends = {"A": None, "B": None}
         self._recompute()
+
+    def set_scatter(self, available: bool) -> None:
+        """Whether ends can come from scatter points too, or (no encoder) from the sliders only."""
+        self._scatter = available
+        self._set_end_tips()
+        self._update_labels()
+
+    def _set_end_tips(self) -> None:
+        where = (
+            "click a scatter point first to use it" if self._scatter else "as the sliders set it"
+        )
+        self.set_a_button.setToolTip(f"Start the morph at the current point ({where})")
+        self.set_b_button.setToolTip(f"End the morph at the current point ({where})")
 
     def set_current_provider(self, provider: Callable[[], MorphEnd | None]) -> None:
         """Where "current" comes from (the explorer state's point)."""
@@ -332,9 +350,12 @@ class MorphPanel(QWidget):
         if self._model is None:
             self.note.setText("No model loaded.")
         elif self._morph is None:
-            self.note.setText(
-                "Click a point in the scatter (or set the sliders), press Set A; do the same for B."
+            how = (
+                "Click a point in the scatter (or set the sliders)"
+                if self._scatter
+                else ("Set the sliders (or press Random)")
             )
+            self.note.setText(f"{how}, press Set A; do the same for B.")
         else:
             a, b = self._ends["A"], self._ends["B"]
             conditional = a is not None and a.digit is not None and b is not None

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QSizePolicy, QSlider, QWid
 
 from latentlab.core.explore.dimensions import ACTIVE_KL
 
-from .image_view import picture_qimage, to_ink_uint8
+from .image_view import fit_rect, picture_qimage, to_ink_uint8
 
 STEPS_PER_UNIT = 100  # slider ticks per latent unit: 0.01 resolution
 STRIP_HEIGHT = 34  # pixels per decoded thumbnail in a strip (at most)
@@ -96,12 +96,12 @@ class StripView(QWidget):
         if self._image is None or self._count == 0:
             return
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         cell = self.width() / self._count
-        side = min(cell - 2, float(self.height()))
+        w, h = self._tile
         for i in range(self._count):
-            target = QRectF(i * cell + (cell - side) / 2, (self.height() - side) / 2, side, side)
-            w, h = self._tile
+            box = QRectF(i * cell + 1, 0, cell - 2, float(self.height()))
+            target, smooth = fit_rect(w, h, box)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
             painter.drawImage(target, self._image, QRectF(i * w, 0, w, h))
         painter.end()
 

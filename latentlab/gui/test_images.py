@@ -1,7 +1,8 @@
 """The images behind the encoded points, loaded once per data set off the GUI thread.
 
-A model file stores its encoded test set but not the images; the image pane and the neighbours
-show the originals when the data set's files are found, and say why not otherwise.
+A latentlab model file stores its encoded test set but not the images; the image pane and the
+neighbours show the originals when the data set's files are found, and say why not otherwise.
+An imported model carries its images (thumbnails) in the file: `Document.images` is used as is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from latentlab.core.data.image_set import ImageSet, as_image_set
 from latentlab.core.explore.points import images_match
 from latentlab.core.explore.state import ExplorerState
 
+from .capabilities import NO_POINTS_IMAGES
 from .model_loader import ModelLoader, TestData
 
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -35,8 +37,12 @@ class TestImages(QObject):
     def image(self, index: int) -> tuple[np.ndarray | None, str]:
         """The image of point `index` (H, W, C) in [0, 1] and a caption, or None and the reason."""
         document, points = self.state.document, self.state.points
-        if document is None or points is None:
+        if document is None:
             return None, "no model"
+        if points is None:
+            return None, NO_POINTS_IMAGES
+        if document.images is not None:
+            return self._carried(document.images, index)
         entry = self._cache.get(document.dataset)
         if entry is None:
             return None, "loading the test images…"
@@ -44,12 +50,31 @@ class TestImages(QObject):
             return None, entry
         if entry.labels is None or not images_match(points, entry.labels):
             return None, "original not available (the test data does not match this model)"
-        label = self.state.class_names[int(entry.labels[index])]
-        return entry.image(index), f"test image #{index} — label {label}"
+        return entry.image(index), f"test image #{index}{self._label(entry.labels, index)}"
+
+    def _carried(self, images: object, index: int) -> tuple[np.ndarray | None, str]:
+        """Image `index` of the images a document carries (an imported model's thumbnails)."""
+        pixels = getattr(images, "images", None)
+        points = self.state.points
+        if pixels is None or points is None or len(pixels) != len(points):
+            return None, "original not available (the file's images do not match its points)"
+        image = np.asarray(pixels[index], dtype=np.float32) / 255.0
+        if image.ndim == 2:
+            image = image[..., None]
+        return image, f"image #{index}{self._label(getattr(images, 'labels', None), index)}"
+
+    def _label(self, labels: np.ndarray | None, index: int) -> str:
+        """The caption's label part, " — label cat", or "" for an unlabelled image."""
+        names = self.state.class_names
+        if labels is None or not 0 <= int(labels[index]) < len(names):
+            return ""
+        return f" — label {names[int(labels[index])]}"
 
     def _on_model(self) -> None:
         document = self.state.document
-        if document is not None and document.dataset and document.dataset not in self._cache:
+        if document is None or document.images is not None or document.points is None:
+            return  # the file carries its images, or there are no points to show images of
+        if document.dataset and document.dataset not in self._cache:
             self._cache[document.dataset] = None
             self._loader.load_test_data(document.dataset)
 
