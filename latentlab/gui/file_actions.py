@@ -22,7 +22,7 @@ from . import settings
 from .capabilities import record_of, save_reason
 from .image_view import to_qimage
 
-MODEL_FILTER = "latentlab models (*.safetensors);;All files (*)"
+MODEL_FILTER = "latentlab models (*.safetensors *.latentlab);;All files (*)"
 PNG_FILTER = "PNG images (*.png)"
 EXPORT_SCALE = 10  # exported images: each model pixel a crisp 10 x 10 block
 LAST_FOLDER_KEY = "files/last_folder"

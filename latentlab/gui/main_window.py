@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.state = ExplorerState()
         self._info_dialog: QDialog | None = None
+        self._import_dialog: Any = None  # File > Import model…, while open
         self._shut_down = False
 
         self.loader = ModelLoader(self, test_loader)
@@ -124,6 +125,10 @@ class MainWindow(QMainWindow):
 
         files = self.files
         self.open_action = action("&Open model…", files.open_dialog, QKeySequence.StandardKey.Open)
+        self.import_action = action("&Import model…", self.open_import_dialog, "Ctrl+Shift+O")
+        self.import_action.setToolTip(
+            "Your own ONNX decoder (and encoder, classifier) and images, into one model file"
+        )
         self.save_action = action("&Save model as…", files.save_as, QKeySequence.StandardKey.SaveAs)
         self.export_image_action = action(
             "Export &image…", lambda: files.export_image(self.image_view.image()), "Ctrl+E"
@@ -191,6 +196,7 @@ class MainWindow(QMainWindow):
             lambda: self.files.fill_bundled_menu(self.bundled_menu)
         )
         file_menu.addMenu(self.bundled_menu)
+        file_menu.addAction(self.import_action)
         file_menu.addAction(self.save_action)
         file_menu.addSeparator()
         file_menu.addAction(self.export_image_action)
@@ -381,6 +387,27 @@ class MainWindow(QMainWindow):
     def _on_info_closed(self) -> None:
         self._info_dialog = None
 
+    # --- importing ----------------------------------------------------------------------------
+    @Slot()
+    def open_import_dialog(self) -> Any:
+        """File > Import model…: one dialog at a time; the imported file opens when written."""
+        from .import_dialog import ImportDialog
+
+        if self._import_dialog is None:
+            dialog = ImportDialog(self)
+            dialog.imported.connect(self.open_model)
+            dialog.finished.connect(self._on_import_closed)
+            self._import_dialog = dialog
+        self._import_dialog.show()
+        self._import_dialog.raise_()
+        return self._import_dialog
+
+    @Slot()
+    def _on_import_closed(self) -> None:
+        dialog, self._import_dialog = self._import_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
     # --- quitting ------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.confirm_discard():
@@ -396,6 +423,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.insight_tools.shutdown()
+        if self._import_dialog is not None:
+            self._import_dialog.shutdown()
         if self.training is not None:
             self.training.shutdown()
         self.loader.shutdown()

@@ -29,7 +29,7 @@ class ConvDecoder(nn.Module):
         )
         self.classes = classes
 
-    def forward(self, z, c=None):  # noqa: D401
+    def forward(self, z, c=None):
         if self.classes:
             z = torch.cat([z, c], dim=1)
         return self.up(self.fc(z).view(-1, 8, 4, 3))

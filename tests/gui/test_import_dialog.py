@@ -56,3 +56,17 @@ def test_changing_the_form_after_a_check_asks_for_a_new_check(qtbot, dialog, tmp
     qtbot.waitUntil(dialog.import_button.isEnabled, timeout=10_000)
     dialog.names_edit.setText("a,b")
     assert not dialog.import_button.isEnabled() and dialog.summary.toPlainText() == ""
+
+
+def test_file_import_opens_the_imported_model_in_the_window(qtbot, tmp_path, explorer_window):
+    window = explorer_window
+    dialog = window.open_import_dialog()
+    assert window.open_import_dialog() is dialog  # one at a time
+    dialog.decoder_edit.setText(str(f.write(tmp_path / "dec.onnx", f.decoder(4, 16, 16, 3))))
+    dialog.out_edit.setText(str(tmp_path / "mine.latentlab"))
+    dialog.check_button.click()
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=10_000)
+    with qtbot.waitSignal(window.model_loaded, timeout=10_000):
+        dialog.import_button.click()
+    assert window.document.source == "onnx" and window.model_path.name == "mine.latentlab"
+    assert window.image_view.image().shape[:2] == (16, 16)
