@@ -85,7 +85,7 @@ class ImportDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import model")
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(760)
         self._worker: GeneratorWorker | None = None
         self._plan: object = None
 
