@@ -253,7 +253,7 @@ def test_fifos_are_refused_or_skipped_without_hanging(tmp_path, rng):
     os.mkfifo(tmp_path / "f" / "a" / "zzz.png")
     source = open_source(tmp_path / "f")
     assert len(source) == 2
-    assert source.notes == ("skipped 1 image-named entries that are not regular files",)
+    assert source.notes == ("skipped 1 non-regular file(s) with image names",)
     assert len(read_all(source)) == 2
 
 

@@ -392,7 +392,7 @@ def _list_folder(
         files, skipped = _walk(entry.path)
         classes.append((entry.name, files))
         odd += skipped
-    notes = (f"skipped {odd} image-named entries that are not regular files",) if odd else ()
+    notes = (f"skipped {odd} non-regular file(s) with image names",) if odd else ()
     labelled = [name for name, files in classes if files]
     if not labelled:
         if not top:
