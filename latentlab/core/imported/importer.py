@@ -64,6 +64,9 @@ class ImportPlan:
     class_names: tuple[str, ...]
     source: Any = None  # a core.data.sources ImageSource, or None
     attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    label_map: np.ndarray | None = (
+        None  # the data's label k is class label_map[k] (names reordered)
+    )
 
     @property
     def model(self) -> NetworkModel:
@@ -165,13 +168,26 @@ def inspect_import(request: ImportRequest, source: Any = None) -> ImportPlan:
         h, w, c = decoder.image
         source = open_source(request.data, size=(h, w), channels=c, resize=request.resize)
     class_names = _class_names(request, decoder, classifier, source)
+    label_map = None
+    if source is not None and source.class_names and set(source.class_names) == set(class_names):
+        order = {name: i for i, name in enumerate(class_names)}
+        label_map = np.array([order[name] for name in source.class_names], np.int32)
     attributes: dict[str, np.ndarray] = {}
     if request.attributes is not None:
         from latentlab.core.data.sources import read_attributes
 
         attributes = read_attributes(request.attributes, len(source))
     return ImportPlan(
-        request, graphs, sessions, decoder, encoder, classifier, class_names, source, attributes
+        request,
+        graphs,
+        sessions,
+        decoder,
+        encoder,
+        classifier,
+        class_names,
+        source,
+        attributes,
+        label_map,
     )
 
 
@@ -239,7 +255,7 @@ def run_import(
     if source is not None:
         total = len(source)
         yield Progress(0, total, "encoding")
-        points, images = yield from encode_source(model, source, cancel)
+        points, images = yield from encode_source(model, source, cancel, plan.label_map)
     data = {}
     if source is not None:
         data = {
@@ -266,7 +282,7 @@ def run_import(
 
 
 def encode_source(
-    model: NetworkModel, source: Any, cancel: Cancel = None
+    model: NetworkModel, source: Any, cancel: Cancel = None, label_map: np.ndarray | None = None
 ) -> Generator[Progress, None, tuple[EncodedPoints, np.ndarray]]:
     """Encode (and classify) every image of ``source`` in chunks; the points and stored images."""
     n, d = len(source), model.latent_dim
@@ -298,6 +314,8 @@ def encode_source(
         raise DataError(f"{shown_path(source.path)}: expected {n:,} images, read {done:,}")
     if source.labels is not None:
         labels = np.asarray(source.labels, np.int32)
+        if label_map is not None:  # the user named the classes in another order
+            labels = label_map[labels]
     elif probs is not None:
         labels = probs.argmax(axis=1).astype(np.int32)  # unlabelled: the classifier's reading
     else:
