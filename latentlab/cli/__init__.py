@@ -16,9 +16,9 @@ from typing import NoReturn
 
 from ..core.errors import LatentlabError
 from ..core.text import first_line, shown_path
-from .common import EXIT_CANCELLED, EXIT_ERROR, EXIT_USAGE
+from .common import EXIT_CANCELLED, EXIT_ERROR, EXIT_USAGE, join_vector_options
 from .models import cmd_eval, cmd_info, info_dict, info_text
-from .pictures import cmd_manifold, cmd_morph, cmd_sample
+from .pictures import add_class, add_scale, cmd_decode, cmd_manifold, cmd_morph, cmd_sample
 from .train import ProgressBar, StopSignals, cmd_data, cmd_presets, cmd_train, epoch_summary
 
 __all__ = [
@@ -44,7 +44,7 @@ APP_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_vector_options(sys.argv[1:] if argv is None else argv))
     _quiet_library_logs(args.debug)
     command = args.command or "gui"
     if args.reset_settings:
@@ -103,8 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = Parser(
         prog="latentlab",
-        description="Explore the latent space of a variational autoencoder trained on MNIST.",
+        description="Explore the latent space of a variational autoencoder (latentlab's own, "
+        "or an imported one): the app, and commands for pictures and figures.",
     )
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument(
         "--model", dest="top_model", metavar="FILE", help="model to open in the app"
@@ -163,24 +165,46 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, help=".png (image grid) or .npy (float32 array)")
     sample.add_argument("--rows", type=int, default=8)
     sample.add_argument("--seed", type=int, default=0)
+    add_class(sample, "(conditional models: rows of that class only, not a column per class)")
+    add_scale(sample, "about 56 px a tile: 2 for 28 x 28")
+
+    decode = sub.add_parser("decode", help="decode one latent vector to an image (PNG or .npy)")
+    decode.add_argument("file")
+    decode.add_argument(
+        "--z",
+        required=True,
+        metavar="V1,V2,...",
+        help="the latent vector, one value per dimension (write --z=-1,2 or --z -1,2)",
+    )
+    add_class(decode, "(conditional models; default 0)")
+    decode.add_argument(
+        "--out", required=True, help=".png (ink on paper or colour) or .npy (float32 H x W x C)"
+    )
+    add_scale(decode, "1: the model's own size")
 
     data = sub.add_parser("data", help="download or verify a dataset")
     data.add_argument("action", choices=["fetch", "verify"])
     data.add_argument("--dataset", default="mnist")
     _add_data_dir(data)
 
-    morph = sub.add_parser("morph", help="decode a walk between two test points: GIF or PNG strip")
+    morph = sub.add_parser(
+        "morph", help="decode a walk between two points (test images or vectors): GIF or PNG strip"
+    )
     morph.add_argument("file")
-    morph.add_argument(
-        "--from", dest="start", type=int, required=True, metavar="I", help="test image index"
+    start = morph.add_mutually_exclusive_group(required=True)
+    start.add_argument("--from", dest="start", type=int, metavar="I", help="test image index")
+    start.add_argument(
+        "--from-z", dest="start_z", metavar="V1,V2,...", help="a latent vector (no test points)"
     )
-    morph.add_argument(
-        "--to", dest="end", type=int, required=True, metavar="J", help="test image index"
-    )
+    end = morph.add_mutually_exclusive_group(required=True)
+    end.add_argument("--to", dest="end", type=int, metavar="J", help="test image index")
+    end.add_argument("--to-z", dest="end_z", metavar="V1,V2,...", help="a latent vector")
+    add_class(morph, "at a --from-z / --to-z end (conditional models; default 0)")
     morph.add_argument("--out", required=True, help=".gif (animation) or .png (strip)")
     morph.add_argument("--steps", type=int, default=10, help="frames, both ends included")
     morph.add_argument("--slerp", action="store_true", help="spherical, not linear, interpolation")
     morph.add_argument("--frame-ms", type=int, default=100, help="GIF time per frame")
+    add_scale(morph, "about 112 px a GIF frame, 84 px a strip tile: 4 and 3 for 28 x 28")
 
     grid = sub.add_parser("manifold", help="images decoded on a grid over two latent axes (PNG)")
     grid.add_argument("file")
@@ -194,8 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="half-width of the grid in latent units (default 2.5)",
     )
     grid.add_argument("--gaussian", action="store_true", help="normal-quantile spacing")
-    grid.add_argument("--dims", type=int, nargs=2, metavar=("I", "J"), help="z_I, z_J, not PCA")
-    grid.add_argument("--class", dest="digit", type=int, help="class to decode (cVAE; default 0)")
+    grid.add_argument(
+        "--dims",
+        type=int,
+        nargs=2,
+        metavar=("I", "J"),
+        help="latent dimensions I and J (counted from 0: the app's z1 is 0), not the PCA axes",
+    )
+    add_class(grid, "(conditional models; default 0)")
+    add_scale(grid, "about 56 px a tile: 2 for 28 x 28")
 
     sub.add_parser("presets", help="list the training presets")
     return parser
@@ -240,4 +271,26 @@ COMMANDS = {
     "presets": cmd_presets,
     "morph": cmd_morph,
     "manifold": cmd_manifold,
+    "decode": cmd_decode,
 }
+
+
+class _Version(argparse.Action):
+    """`latentlab --version`; the package metadata is read only when asked (start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        parser.exit(0, f"latentlab {version()}\n")
+
+
+def version() -> str:
+    """The installed package's version (pyproject.toml's, once installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("latentlab")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
