@@ -282,7 +282,8 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        parser.exit(0, f"latentlab {version()}\n")
+        print(f"latentlab {version()}")  # on stdout, as argparse's own version action
+        parser.exit(0)
 
 
 def version() -> str:
