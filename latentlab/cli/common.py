@@ -10,12 +10,13 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import LatentlabError, ModelFileError
 from ..core.text import shown_path
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -140,6 +141,8 @@ def parse_vector(text: str, option: str) -> np.ndarray:
         if not math.isfinite(value):
             raise LatentlabError(f"{option}: {part} is not a finite number")
         values.append(value)
+    import numpy as np
+
     return np.asarray(values, dtype=np.float32)
 
 
@@ -185,6 +188,8 @@ def check_picture(option_scale: int, height: int, width: int, count: int = 1) ->
 
 def save_npy(array: np.ndarray, out: Path) -> None:
     import io
+
+    import numpy as np
 
     from ..core.atomic import write_atomic
 

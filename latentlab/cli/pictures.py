@@ -9,9 +9,7 @@ shown at about the size the app shows a 28 x 28 digit at (2x in grids, 4x in a G
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import LatentlabError
 from ..core.text import shown_path
@@ -26,6 +24,9 @@ from .common import (
     output_path,
     save_npy,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 GRID_TILE_PX = 56  # a grid tile or a strip frame without --scale: a 28 x 28 digit at 2x
 STRIP_TILE_PX = 84  # a PNG morph strip: 3x
@@ -74,7 +75,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
     condition = None
     if model.conditional:
         condition = model.condition(0 if index is None else index)
-    image = decode_one(model, z, condition).astype(np.float32)  # (H, W, C) in [0, 1]
+    image = decode_one(model, z, condition).astype("float32")  # (H, W, C) in [0, 1]
     if out.suffix.lower() == ".npy":
         save_npy(image, out)
     else:
