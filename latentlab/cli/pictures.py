@@ -141,7 +141,7 @@ def cmd_manifold(args: argparse.Namespace) -> int:
         rows = 1 if one_row else args.size
         spec = model.image_spec
         check_picture(scale, rows * spec.height, args.size * spec.width)
-    axes = "the scatter's axes"
+    chosen = None  # "dimensions I and J" when --dims picked them
     try:
         if args.dims:
             i, j = args.dims
@@ -154,7 +154,7 @@ def cmd_manifold(args: argparse.Namespace) -> int:
                     f"got {i} and {j}"
                 )
             state.set_projection("dims", i, j)
-            axes = f"dimensions {i} and {j}"
+            chosen = f"dimensions {i} and {j}"
         index = class_index(model, args.class_)
         if index is not None:
             state.set_class(index)
@@ -171,10 +171,7 @@ def cmd_manifold(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise LatentlabError(str(exc)) from exc
     x, y = state.projection.titles
-    if axes == "the scatter's axes":
-        axes = f"{x} and {y}"
-    else:
-        axes += f" ({x}, {y})"
+    axes = f"{x} and {y}" if chosen is None else f"{chosen} ({x}, {y})"
     if one_row:
         grid = replace(grid, images=grid.images[:1], ys=grid.ys[:1])
         save_png(_scaled(grid.picture(scale=1), scale), out)
