@@ -28,9 +28,9 @@ def model_file(record, tmp_path):
 def test_manifold_png_is_the_core_grid_on_the_chosen_axes_and_class(record, model_file, tmp_path):
     out = tmp_path / "grid.png"
     argv = ["manifold", str(model_file), "--out", str(out), "--size", "4", "--range", "1.5"]
-    assert main([*argv, "--dims", "1", "3", "--class", "7", "--gaussian"]) == 0
+    assert main([*argv, "--dims", "0", "2", "--class", "7", "--gaussian"]) == 0
     model = VaeModel(record)
-    grid = decode_manifold(  # the origin (where a model opens), class 7, over z1 and z3
+    grid = decode_manifold(  # the origin (where a model opens), class 7, over dims 0 and 2
         model,
         dims_basis(3).plane(0, 2),
         np.zeros(3, np.float32),
@@ -53,10 +53,12 @@ def test_manifold_defaults_to_the_scatters_axes(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--dims", "2", "2"], "two different dimensions in 1..3"),
-        (["--dims", "1", "4"], "two different dimensions in 1..3"),
+        (["--dims", "2", "2"], "two different dimensions in 0..2 (counted from 0), got 2 and 2"),
+        (["--dims", "1", "3"], "two different dimensions in 0..2 (counted from 0), got 1 and 3"),
+        (["--dims", "-1", "0"], "two different dimensions in 0..2 (counted from 0), got -1 and 0"),
         (["--size", "1"], "grid size"),
-        (["--class", "10"], "class must be"),
+        (["--class", "10"], "--class 10: the class index must be in 0..9"),
+        (["--class", "seven"], "--class 'seven': no class of that name; the classes are 0, 1,"),
     ],
 )
 def test_manifold_errors_are_one_line(model_file, tmp_path, capsys, extra, message):

@@ -17,12 +17,25 @@ COLUMNS_PLAIN = 10  # a model without classes: 10 free samples per row
 MAX_ROWS = 100
 
 
-def sample_grid(model: LatentModel, rows: int, seed: int = 0) -> np.ndarray:
-    """float32 (rows, columns, H, W, C) in [0, 1]; for a cVAE row r is one style for every class."""
+def sample_grid(
+    model: LatentModel, rows: int, seed: int = 0, class_index: int | None = None
+) -> np.ndarray:
+    """float32 (rows, columns, H, W, C) in [0, 1]; for a cVAE row r is one style for every class.
+
+    With `class_index` (a conditional model only), every image is of that one class: rows of
+    COLUMNS_PLAIN free styles, as for a plain model.
+    """
     if not 1 <= rows <= MAX_ROWS:
         raise ValueError(f"rows must be in 1..{MAX_ROWS}, got {rows}")
     rng = np.random.default_rng(seed)
     d = model.latent_dim
+    if class_index is not None:
+        if not model.conditional:
+            raise ValueError("only a conditional model decodes a chosen class")
+        z = rng.standard_normal((rows * COLUMNS_PLAIN, d)).astype(np.float32)
+        one = np.asarray(model.condition(class_index), np.float32)
+        condition = np.broadcast_to(one, (len(z), one.shape[-1]))
+        return model.decode(z, condition).reshape(rows, COLUMNS_PLAIN, *model.image_spec.shape)
     if model.conditional:
         c = len(model.class_names)
         z = rng.standard_normal((rows, 1, d)).astype(np.float32).repeat(c, axis=1)
