@@ -97,10 +97,13 @@ class _Bar:
         from latentlab.core.jobs import Throttle
 
         self.stream, self.throttle, self.shown = stream, Throttle(0.1), False
+        self.live = stream.isatty()  # a log file gets no carriage-return animation
 
     def __call__(self, progress) -> None:
         last = progress.total and progress.done >= progress.total
-        if progress.stage != "encoding" or not self.throttle.ready(force=bool(last)):
+        if not self.live or progress.stage != "encoding":
+            return
+        if not self.throttle.ready(force=bool(last)):
             return
         filled = int(30 * progress.done / progress.total)
         self.stream.write(

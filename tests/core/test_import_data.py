@@ -178,3 +178,71 @@ def test_the_cli_refuses_a_mismatch_in_one_line_and_writes_nothing(tmp_path, cap
     code = main(["import", "--decoder", str(dec), "--encoder", str(enc8), "--out", str(out)])
     err = capsys.readouterr().err.strip()
     assert code == 1 and err.count("\n") == 0 and "enc8.onnx" in err and not out.exists()
+
+
+def test_every_picture_command_works_on_an_imported_colour_model(tmp_path, capsys):
+    dec, enc = _graphs(tmp_path, classes=3)
+    root, _ = _folder(tmp_path)
+    model = tmp_path / "pets.latentlab"
+    assert (
+        main(
+            [
+                "import",
+                "--decoder",
+                str(dec),
+                "--encoder",
+                str(enc),
+                "--data",
+                str(root),
+                "--out",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "decode",
+                str(model),
+                "--z",
+                "-1,0.5,0,2",
+                "--class",
+                "dog",
+                "--out",
+                str(tmp_path / "d.npy"),
+            ]
+        )
+        == 0
+    )
+    image = np.load(tmp_path / "d.npy")
+    document = open_document(model)
+    expected = document.model.decode(
+        np.array([[-1, 0.5, 0, 2]], np.float32), document.model.condition(np.array([1]))
+    )[0]
+    np.testing.assert_allclose(image, expected, atol=1e-6)
+    assert main(["sample", str(model), "--out", str(tmp_path / "s.npy"), "--rows", "2"]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (2, 3, H, W, C)
+    assert (
+        main(["morph", str(model), "--from", "0", "--to", "5", "--out", str(tmp_path / "m.gif")])
+        == 0
+    )
+    with Image.open(tmp_path / "m.gif") as gif:
+        assert gif.mode in ("P", "RGB") and gif.n_frames >= 2
+    assert (
+        main(
+            [
+                "manifold",
+                str(model),
+                "--out",
+                str(tmp_path / "g.png"),
+                "--class",
+                "owl",
+                "--size",
+                "3",
+            ]
+        )
+        == 0
+    )
+    assert main(["eval", str(model)]) == 0
+    assert "reconstruction of the 12 stored images" in capsys.readouterr().out
