@@ -12,7 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from latentlab.core.errors import ModelFileError
 from latentlab.core.explore.document import Document
+from latentlab.core.text import first_line, shown_path
 
 
 def open_document(path: str | os.PathLike[str]) -> Document:
@@ -25,11 +27,14 @@ def open_document(path: str | os.PathLike[str]) -> Document:
     path = Path(path)
     limit = max(MAX_MODEL_BYTES, MAX_BUNDLE_BYTES)
     file = read_safetensors(path, max_bytes=limit, what="a latentlab model")
-    if is_bundle(file):
-        from latentlab.core.imported.document import imported_document
+    try:
+        if is_bundle(file):
+            from latentlab.core.imported.document import imported_document
 
-        return imported_document(bundle_from_file(path, file), path.resolve())
-    return vae_document(record_from_file(path, file), path.resolve())
+            return imported_document(bundle_from_file(path, file), path.resolve())
+        return vae_document(record_from_file(path, file), path.resolve())
+    except ValueError as exc:  # a valid file the explorer cannot show (no encoded test set)
+        raise ModelFileError(f"{shown_path(path)}: {first_line(exc)}") from None
 
 
 def open_model(path: str | os.PathLike[str]) -> Any:
