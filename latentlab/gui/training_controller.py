@@ -68,6 +68,7 @@ class TrainingController(QObject):
         self._worker: GeneratorWorker | None = None
         self._outcome: object | None = None  # the run's final event, acted on once it has ended
         self._progress: BatchProgress | None = None
+        self._epochs_done = 0
         self._closing = False
         self._dialog: TrainDialog | None = None
         self._data_dialog: DataDialog | None = None
@@ -80,6 +81,11 @@ class TrainingController(QObject):
     @property
     def is_running(self) -> bool:
         return self._worker is not None
+
+    @property
+    def epochs_done(self) -> int:
+        """Epochs of the current (or last) run that have finished, as the panel shows them."""
+        return self._epochs_done
 
     @property
     def thread(self) -> QThread | None:
@@ -121,6 +127,7 @@ class TrainingController(QObject):
         self._run, self._worker = run, worker
         self._outcome = None
         self._progress = None
+        self._epochs_done = 0
         title = _dataset_title(config.dataset)
         self.panel.reset(config, title, device)
         with contextlib.suppress(DataError):  # an unknown dataset: the worker reports it
@@ -204,6 +211,7 @@ class TrainingController(QObject):
                 self._progress = ev.progress
                 self.panel.show_batch(ev)
             case EpochEnd():
+                self._epochs_done = ev.epoch
                 self.panel.show_epoch(ev)
             case _:
                 log.warning("unknown training event %r", ev)

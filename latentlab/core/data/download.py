@@ -4,6 +4,12 @@ The file is streamed into a temporary file beside its destination, fsynced, chec
 the decompressed content) and only then moved into place with ``os.replace``. An interrupted,
 cancelled, truncated or corrupt download therefore never leaves a file under the final name.
 Only the standard library's urllib is used.
+
+The temporary file is ``.NAME.XXXXXXXX.part`` (``tempfile.mkstemp``'s eight random characters).
+A process killed mid-download leaves one behind; the next download to the same destination
+removes those that are stale: untouched for `STALE_PART_S` and not locked by a download still
+running (each download holds an exclusive ``flock`` on its ``.part`` file while it writes), as
+`latentlab.core.atomic` does for saves.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import contextlib
 import http.client
 import logging
 import os
+import re
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -28,7 +36,13 @@ from latentlab.core.errors import DataError
 from latentlab.core.jobs import Cancel, JobCancelled, is_cancelled
 from latentlab.core.text import first_line, shown_path
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the age alone decides
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
+    "STALE_PART_S",
     "Cancel",
     "DownloadCancelled",
     "DownloadError",
@@ -38,11 +52,18 @@ __all__ = [
     "default_backoff",
     "download_file",
     "is_cancelled",
+    "remove_stale_parts",
 ]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "latentlab (+https://pypi.org/project/latentlab/)"
+# A .part file untouched this long, and unlocked, belongs to a dead download. A running one
+# writes at least once per `timeout` (30 s by default) or gives up; on POSIX its lock protects it
+# however long it waits.
+STALE_PART_S = 60.0
+_PART_SUFFIX = ".part"
+_RANDOM_PART = re.compile(r"[a-z0-9_]{8}")  # what mkstemp puts between prefix and suffix
 
 
 @dataclass(frozen=True)
@@ -194,6 +215,7 @@ def download_file(
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise unwritable_error(dest.parent, exc) from None
+    remove_stale_parts(dest)
     attempts: list[tuple[str, str]] = []
     for url in urls:
         for attempt in range(1, max(retries, 1) + 1):
@@ -227,11 +249,15 @@ def _attempt(
 ) -> None:
     """One try: temp file, fsync, verify, rename. The temp file never outlives a failure."""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=_part_prefix(dest), suffix=_PART_SUFFIX, dir=dest.parent
+        )
     except OSError as exc:
         raise unwritable_error(dest.parent, exc) from None
     tmp_path = Path(tmp_name)
     try:
+        if fcntl is not None:  # another download's clean-up leaves a locked .part alone
+            fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             with os.fdopen(fd, "wb") as tmp:
                 _transfer(
@@ -264,6 +290,55 @@ def _attempt(
             tmp_path.unlink()
         raise
     _fsync_dir(dest.parent)
+
+
+def remove_stale_parts(dest: Path, max_age_s: float = STALE_PART_S) -> list[Path]:
+    """Remove ``.part`` files that a killed download to ``dest`` left; returns those removed.
+
+    Only regular files named exactly ``.NAME.XXXXXXXX.part`` for this destination, untouched for
+    ``max_age_s``, and not locked by a download in progress (in any process) are removed. Errors
+    are ignored: the clean-up never stops a download.
+    """
+    dest = Path(dest)
+    folder, prefix = dest.parent, _part_prefix(dest)
+    removed: list[Path] = []
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(_PART_SUFFIX)]
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        if not _RANDOM_PART.fullmatch(name[len(prefix) : len(name) - len(_PART_SUFFIX)]):
+            continue
+        candidate = folder / name
+        with contextlib.suppress(OSError):
+            info = candidate.lstat()
+            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < max_age_s:
+                continue
+            if _unlink_unless_locked(candidate):
+                removed.append(candidate)
+                log.info("removed %s, left by an interrupted download", candidate)
+    return removed
+
+
+def _unlink_unless_locked(candidate: Path) -> bool:
+    if fcntl is None:  # pragma: no cover - Windows
+        candidate.unlink()
+        return True
+    fd = os.open(candidate, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a download is writing it right now
+        candidate.unlink()
+        return True
+    finally:
+        os.close(fd)
+
+
+def _part_prefix(dest: Path) -> str:
+    return f".{dest.name}."
 
 
 def _fsync_dir(folder: Path) -> None:
