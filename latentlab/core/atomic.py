@@ -107,23 +107,25 @@ def check_writable(path: Path) -> None:
     Path(tmp).unlink(missing_ok=True)
 
 
-def remove_stale_temps(path: Path, max_age_s: float = STALE_TEMP_S) -> list[Path]:
+def remove_stale_temps(
+    path: Path, max_age_s: float = STALE_TEMP_S, suffix: str = _TEMP_SUFFIX
+) -> list[Path]:
     """Remove temporary files that a killed save to `path` left; returns those removed.
 
-    Only regular files named exactly ``.NAME.XXXXXXXX.tmp`` for this target, untouched for
-    `max_age_s`, and not locked by a save in progress (another process's) are removed. Errors
-    are ignored: the clean-up never stops a save.
+    Only regular files named exactly ``.NAME.XXXXXXXX<suffix>`` for this target (``.tmp`` for
+    saves, ``.part`` for downloads), untouched for `max_age_s`, and not locked by a writer in
+    progress (another process's) are removed. Errors are ignored: the clean-up never stops a save.
     """
     path = Path(path)
     folder, prefix = _folder(path), _temp_prefix(path)
     removed: list[Path] = []
     try:
-        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(_TEMP_SUFFIX)]
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)]
     except OSError:
         return removed
     now = time.time()
     for name in names:
-        middle = name[len(prefix) : len(name) - len(_TEMP_SUFFIX)]
+        middle = name[len(prefix) : len(name) - len(suffix)]
         if not _RANDOM_PART.fullmatch(middle):
             continue
         candidate = folder / name

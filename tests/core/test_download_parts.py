@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from latentlab.core.data import download
 from latentlab.core.data.download import STALE_PART_S, download_file, remove_stale_parts
 
 from .test_download import GOOD, SHA, Server, serve
@@ -195,7 +194,9 @@ def test_the_clean_up_never_stops_a_download(tmp_path, local, monkeypatch):
     def vanished(path):
         raise FileNotFoundError(2, "No such file or directory", str(path))
 
-    monkeypatch.setattr(download, "_unlink_unless_locked", vanished)
+    from latentlab.core import atomic
+
+    monkeypatch.setattr(atomic, "_unlink_unless_locked", vanished)
     dest = tmp_path / "file.gz"
     download_file([local.add("/f.gz", serve(GOOD))], dest, sha256_raw=SHA, **FAST)
     assert dest.read_bytes() == GOOD

@@ -18,9 +18,7 @@ import contextlib
 import http.client
 import logging
 import os
-import re
 import socket
-import stat
 import tempfile
 import threading
 import time
@@ -31,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from latentlab.core.atomic import remove_stale_temps
 from latentlab.core.data.idx import content_sha256
 from latentlab.core.errors import DataError
 from latentlab.core.jobs import Cancel, JobCancelled, is_cancelled
@@ -63,7 +62,6 @@ USER_AGENT = "latentlab (+https://pypi.org/project/latentlab/)"
 # however long it waits.
 STALE_PART_S = 60.0
 _PART_SUFFIX = ".part"
-_RANDOM_PART = re.compile(r"[a-z0-9_]{8}")  # what mkstemp puts between prefix and suffix
 
 
 @dataclass(frozen=True)
@@ -296,45 +294,13 @@ def remove_stale_parts(dest: Path, max_age_s: float = STALE_PART_S) -> list[Path
     """Remove ``.part`` files that a killed download to ``dest`` left; returns those removed.
 
     Only regular files named exactly ``.NAME.XXXXXXXX.part`` for this destination, untouched for
-    ``max_age_s``, and not locked by a download in progress (in any process) are removed. Errors
-    are ignored: the clean-up never stops a download.
+    ``max_age_s``, and not locked by a download in progress (in any process) are removed
+    (`atomic.remove_stale_temps`, the same rule as for saves). Errors never stop a download.
     """
-    dest = Path(dest)
-    folder, prefix = dest.parent, _part_prefix(dest)
-    removed: list[Path] = []
-    try:
-        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(_PART_SUFFIX)]
-    except OSError:
-        return removed
-    now = time.time()
-    for name in names:
-        if not _RANDOM_PART.fullmatch(name[len(prefix) : len(name) - len(_PART_SUFFIX)]):
-            continue
-        candidate = folder / name
-        with contextlib.suppress(OSError):
-            info = candidate.lstat()
-            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < max_age_s:
-                continue
-            if _unlink_unless_locked(candidate):
-                removed.append(candidate)
-                log.info("removed %s, left by an interrupted download", candidate)
+    removed = remove_stale_temps(Path(dest), max_age_s, suffix=_PART_SUFFIX)
+    for candidate in removed:
+        log.info("removed %s, left by an interrupted download", candidate)
     return removed
-
-
-def _unlink_unless_locked(candidate: Path) -> bool:
-    if fcntl is None:  # pragma: no cover - Windows
-        candidate.unlink()
-        return True
-    fd = os.open(candidate, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False  # a download is writing it right now
-        candidate.unlink()
-        return True
-    finally:
-        os.close(fd)
 
 
 def _part_prefix(dest: Path) -> str:
