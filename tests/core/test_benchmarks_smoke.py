@@ -219,6 +219,7 @@ def test_import_benchmark_plumbing_on_tiny_models(
     pytest.importorskip("torch")
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
+    pytest.importorskip("latentlab.core.data.sources")  # the --data readers (branch data)
     import importlib
 
     imp, common = importlib.import_module("bench_import"), bench["common"]

@@ -31,6 +31,7 @@ def test_quick_run_writes_a_model_the_app_opens(
 ) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("onnx")  # torch's exporter needs it
+    pytest.importorskip("latentlab.core.data.sources")  # the --data readers (branch data)
     from latentlab.core.model_files import open_document
 
     example = load_example(monkeypatch)
