@@ -1,6 +1,6 @@
 """Bring your own model: train a small convolutional VAE in PyTorch, then explore it in latentlab.
 
-    python examples/colour_shapes_vae.py --out shapes/            # a few minutes on a laptop CPU
+    python examples/colour_shapes_vae.py --out shapes/            # a few minutes on a CPU
     python examples/colour_shapes_vae.py --out shapes/ --quick    # seconds: a smoke run
     latentlab shapes/shapes.latentlab                             # open the explorer on it
 
@@ -35,8 +35,8 @@ BACKGROUND = 40  # the grey level behind every shape
 
 @dataclass
 class Config:
-    images: int = 6000  # how many images to generate
-    epochs: int = 15  # passes over the data
+    images: int = 4000  # how many images to generate
+    epochs: int = 10  # passes over the data
     latent_dim: int = 8  # the explorer shows one slider per latent dimension
     batch_size: int = 64
     lr: float = 2e-3
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("colour-shapes"), help="output folder")
     parser.add_argument("--quick", action="store_true", help="300 images, 1 epoch: seconds")
-    parser.add_argument("--epochs", type=int, help=f"default {Config.epochs} ({1} with --quick)")
+    parser.add_argument("--epochs", type=int, help=f"default {Config.epochs} (1 with --quick)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     config = Config(images=300, epochs=1) if args.quick else Config()
