@@ -304,7 +304,8 @@ def window_harness() -> None:
         import traceback
 
         where = traceback.extract_tb(tb)[-1]
-        raised.append(f"{kind.__name__} in {Path(where.filename).name}:{where.lineno}: {exc}")
+        what = f"{kind.__name__} in {Path(where.filename).name}:{where.lineno}"
+        raised.append(f"{what}: {exc}" if str(exc) else what)
         hook(kind, exc, tb)
 
     sys.excepthook = record
@@ -444,21 +445,48 @@ def startup_results(starts: list[dict[str, Any]], label: str) -> list[Result]:
     return rows
 
 
-def run_starts(model: Path, scratch: Path, count: int, args: argparse.Namespace) -> list[dict]:
-    """One warm-up and `count` app starts on `model`; stops at the first that fails."""
+def run_starts(
+    models: list[tuple[str, Path]], scratch: Path, count: int, args: argparse.Namespace
+) -> dict[str, list[dict]]:
+    """A warm-up and `count` app starts on each model, alternated (A, B, C, A, B, C...).
+
+    A model whose start fails is not started again (the first failure is its answer).
+    """
     import bench_startup as bs
     from common import data_dir
 
-    env = bs.app_env(model, scratch, data_dir(args))
-    first = bs.run_app(env, timeout=30)  # warm-up: the bytecode cache, the page cache
-    if "interactive" not in first:
-        return [first]
-    starts = []
-    for _ in range(count):
-        starts.append(bs.run_app(env, timeout=30))
-        if "interactive" not in starts[-1]:
-            break
+    envs = {label: bs.app_env(path, scratch, data_dir(args)) for label, path in models}
+    starts: dict[str, list[dict]] = {label: [] for label in envs}
+    failed: set[str] = set()
+    for i in range(1 + count):  # the first round warms the bytecode and page caches
+        for label, env in envs.items():
+            if label in failed:
+                continue
+            marks = bs.run_app(env, timeout=30)
+            if "interactive" not in marks:
+                failed.add(label)
+                starts[label] = [marks]
+            elif i:
+                starts[label].append(marks)
     return starts
+
+
+def startup_ratio(starts: dict[str, list[dict]], label: str, peer: str) -> list[Result]:
+    """Imported over native start-to-interactive, round by round (the same rounds)."""
+    from common import ratios, result_from
+
+    ours = [m["interactive"] for m in starts.get(label, []) if "interactive" in m]
+    theirs = [m["interactive"] for m in starts.get(peer, []) if "interactive" in m]
+    if not ours or len(ours) != len(theirs):
+        return []
+    return [
+        result_from(
+            f"app on {label} / on {peer}: start to interactive",
+            ratios(ours, theirs),
+            "x",
+            note="alternated in the same rounds: what the imported file adds on this machine",
+        )
+    ]
 
 
 # --- throughput: latentlab import vs bare onnxruntime, and the import's peak memory -------------
@@ -623,7 +651,14 @@ def run(args: argparse.Namespace) -> list[Result]:
             out, why = _call("window_harness", window, 600, env)
             results += window_results(out, why)
         if "startup" in parts:
-            log(f"import.startup: {plan['starts']} starts on each imported file")
-            for label, path in models:
-                results += startup_results(run_starts(path, folder, plan["starts"], args), label)
+            import bench_startup as bs
+
+            native, native_note = bs.resolve_model(args, folder)
+            peer = f"native {native.name}"
+            log(f"import.startup: {plan['starts']} starts on each imported file and {native_note}")
+            starts = run_starts([*models, (peer, native)], folder, plan["starts"], args)
+            for label, _ in [*models, (peer, native)]:
+                results += startup_results(starts[label], label)
+            for label, _ in models:
+                results += startup_ratio(starts, label, peer)
     return results
