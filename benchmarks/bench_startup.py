@@ -39,6 +39,7 @@ IDLE_ENV = "LATENTLAB_BENCH_IDLE_S"  # > 0: stay idle this long after interactiv
 TIMEOUT_ENV = "LATENTLAB_BENCH_TIMEOUT_S"
 WINDOW_TARGET = "<= 1.0"
 INTERACTIVE_TARGET = "<= 1.5"
+HEAVY_MODULES = ("torch", "umap", "onnx")  # the start path must not import these
 
 _STUB = (
     "import time; T_READY = time.perf_counter()\n"
@@ -124,6 +125,7 @@ def harness(t_ready: float) -> None:
         def on_interactive(self) -> None:
             marks["interactive"] = now()
             marks["torch_at_interactive"] = "torch" in sys.modules
+            marks["modules_at_interactive"] = [m for m in HEAVY_MODULES if m in sys.modules]
             if idle_s > 0:
                 QTimer.singleShot(int(idle_s * 1000), finish)
             else:

@@ -91,7 +91,8 @@ def open_window(model: Path, *, training: bool = False, timeout_s: float = 60.0)
     """The real MainWindow, configured as `app.run` does, shown, with `model` live.
 
     Also waits for the test images (a scatter click shows the original next to the
-    reconstruction when MNIST is there), so no background load runs while timing.
+    reconstruction when MNIST is there), so no background load runs while timing; a model
+    whose document names no data set (an imported file carries its own images) has none.
     """
     from latentlab.gui import app as gui_app
     from latentlab.gui.main_window import MainWindow
@@ -110,7 +111,13 @@ def open_window(model: Path, *, training: bool = False, timeout_s: float = 60.0)
         if all(state.values()):
             loop.quit()
 
-    window.model_loaded.connect(lambda _e: mark("model"))
+    def on_model(_explorer: object) -> None:
+        document = window.state.document
+        if document is not None and not document.dataset:  # an imported file: no test set
+            mark("data")
+        mark("model")
+
+    window.model_loaded.connect(on_model)
     window.test_images.changed.connect(lambda: mark("data"))
     window.load_failed.connect(lambda message: loop.quit())
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)

@@ -210,3 +210,42 @@ def test_gui_harness_runs_the_real_window(
     assert figures and all(r.median is not None and r.median > 0 for r in figures), [
         (r.name, r.note) for r in results
     ]
+
+
+def test_import_benchmark_plumbing_on_tiny_models(
+    bench: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """bench_import's own harnesses (fresh processes) on a 16x16 model and 300 images: rows."""
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("latentlab.core.data.sources")  # the --data readers (branch data)
+    import importlib
+
+    imp, common = importlib.import_module("bench_import"), bench["common"]
+    monkeypatch.setattr(imp, "CHANNELS", (16, 8))
+    scratch = imp.Scratch(tmp_path, images=300, side=16)
+    decoder, _ = scratch.graphs()
+    plan = {"moves": 5, "rounds": 2, "imports": 1, "side": 16}
+
+    params = {"model": str(scratch.decoder_only()), "graph": str(decoder), **plan}
+    out, why = imp._call("slider_harness", params, 60)
+    rows = imp.slider_results(out, why, "tiny")
+    assert all(r.median is not None and r.median > 0 for r in rows), (why, rows)
+    assert rows[0].target == "<= 2" and rows[-1].unit == "x"
+
+    params = {**scratch.request(), "out": str(tmp_path / "m.latentlab"), **plan}
+    out, why = imp._call("throughput_harness", params, 60)
+    memory, memory_why = imp._call("memory_harness", params, 60)
+    memory["data_mb"] = 1.0
+    rows = imp.throughput_results(out, why, memory, memory_why)
+    assert all(r.median is not None and r.median > 0 for r in rows), (why, memory_why, rows)
+    assert "300 16x16" in rows[0].name
+    assert any(r.target == ">= 0.5" and r.met in (True, False) for r in rows)
+
+    fake = {"interactive": 0.8, "painted": 0.5, "modules_at_interactive": ["torch"]}
+    startup = imp.startup_results([fake, fake | {"modules_at_interactive": []}], "tiny")
+    assert startup[-1].median == 1 and "torch" in startup[-1].note
+    missing = imp.startup_results([{"error": "boom"}], "tiny")
+    assert missing[0].median is None and "boom" in missing[0].note
+    assert "tiny" in common.table(rows + startup)
