@@ -16,6 +16,7 @@ import re
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from latentlab.core.text import shown_path
@@ -57,11 +58,12 @@ class WriteError(OSError):
         return f"{shown_path(self.target)}: could not be written ({self.strerror}); {self.advice}"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
     """Replace `path` with `data`: temp file in the same folder, fsync, rename.
 
-    Raises `WriteError` (an OSError) naming `path`; the previous file is then intact and no
-    temporary file is left.
+    ``data`` is the bytes, or a function that writes the temporary file it is given (a large
+    file written in pieces, never held whole in memory). Raises `WriteError` (an OSError)
+    naming `path`; the previous file is then intact and no temporary file is left.
     """
     path = Path(path)
     _refuse_unwritable_target(path)
@@ -77,8 +79,11 @@ def write_atomic(path: Path, data: bytes) -> None:
         if hasattr(os, "fchmod"):  # mkstemp makes 0600; give the file the mode a plain open would
             os.fchmod(fd, _new_file_mode(path))
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
+            if callable(data):
+                _fill(Path(tmp), data)
+            else:
+                f.write(data)
+                f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
@@ -152,6 +157,18 @@ def _unlink_unless_locked(candidate: Path) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def _fill(tmp: Path, write: Callable[[Path], None]) -> None:
+    """Run a writer on the temporary file; a library's own I/O error becomes an OSError."""
+    try:
+        write(tmp)  # writes through its own handle on the same file
+    except OSError:
+        raise
+    except Exception as exc:  # e.g. safetensors' SafetensorError wrapping "No space left"
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        code = errno.ENOSPC if "StorageFull" in text or "No space" in text else errno.EIO
+        raise OSError(code, os.strerror(code) if code == errno.ENOSPC else text) from exc
 
 
 def _refuse_unwritable_target(path: Path) -> None:

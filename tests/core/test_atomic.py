@@ -149,3 +149,29 @@ def test_a_save_killed_mid_way_is_cleaned_up_but_a_running_one_is_not(tmp_path):
         child.stdout.close()
     save_model(random_record(seed=3), path)  # now unlocked and old: a dead save's
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
+
+
+def test_a_writer_function_fills_the_file_and_its_library_errors_name_the_target(tmp_path):
+    """Large files are written by a function (safetensors' save_file) straight to the temporary
+    file; its own error types still become a WriteError naming the user's path, no temp left."""
+    from latentlab.core.atomic import WriteError, write_atomic
+
+    target = tmp_path / "model.latentlab"
+    write_atomic(target, lambda tmp: tmp.write_bytes(b"first"))
+    assert target.read_bytes() == b"first"
+
+    class LibraryError(Exception):
+        pass
+
+    def failing(tmp):
+        tmp.write_bytes(b"half")
+        raise LibraryError(
+            'Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space left on device" })'
+        )
+
+    with pytest.raises(WriteError) as err:
+        write_atomic(target, failing)
+    assert str(err.value).startswith(str(target)) and "No space left on device" in str(err.value)
+    assert target.read_bytes() == b"first" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "model.latentlab"
+    ]

@@ -97,7 +97,7 @@ class ImportedBundle:
 
 def write_bundle(bundle: ImportedBundle, path: str | os.PathLike[str]) -> Path:
     """Write ``bundle`` to ``path`` atomically (temp file, fsync, rename)."""
-    from safetensors.numpy import save
+    from safetensors.numpy import save_file
 
     path = Path(path)
     tensors: dict[str, np.ndarray] = {
@@ -124,7 +124,10 @@ def write_bundle(bundle: ImportedBundle, path: str | os.PathLike[str]) -> Path:
         "has_variance": bundle.has_variance,
         "created": bundle.created or datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    write_atomic(path, save(tensors, metadata={METADATA_KEY: json.dumps(meta)}))
+    metadata = {METADATA_KEY: json.dumps(meta)}
+    # Written straight to the temporary file: the images can be 256 MB, and building the file's
+    # bytes first would hold them twice (the import's peak memory).
+    write_atomic(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
     return path
 
 

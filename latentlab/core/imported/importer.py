@@ -297,7 +297,7 @@ def encode_source(
     for chunk in source.chunks(CHUNK, cancel=cancel):
         check_cancelled(cancel)
         k = len(chunk)
-        x = chunk.astype(np.float32) / 255.0
+        x = np.multiply(chunk, np.float32(1 / 255), dtype=np.float32)  # one pass, no temporary
         m, v = model.encode(x)
         if not (np.isfinite(m).all() and np.isfinite(v).all()):
             first = done + int(np.argmax(~(np.isfinite(m).all(1) & np.isfinite(v).all(1))))
