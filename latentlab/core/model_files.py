@@ -26,7 +26,7 @@ def open_document(path: str | os.PathLike[str]) -> Document:
 
     path = Path(path)
     limit = max(MAX_MODEL_BYTES, MAX_BUNDLE_BYTES)
-    file = read_safetensors(path, max_bytes=limit, what="a latentlab model")
+    file = read_safetensors(path, max_bytes=limit, what="a latentlab model", on_header=_warm_up)
     try:
         if is_bundle(file):
             from latentlab.core.imported.document import imported_document
@@ -35,6 +35,22 @@ def open_document(path: str | os.PathLike[str]) -> Document:
         return vae_document(record_from_file(path, file), path.resolve())
     except ValueError as exc:  # a valid file the explorer cannot show (no encoded test set)
         raise ModelFileError(f"{shown_path(path)}: {first_line(exc)}") from None
+
+
+def _warm_up(header: dict[str, Any]) -> None:
+    """An imported model needs onnxruntime (0.1 s to import): import it while the body reads."""
+    meta = header.get("__metadata__")
+    if isinstance(meta, dict) and "latentlab_import" in meta:
+        import threading
+
+        threading.Thread(target=_import_runtime, name="latentlab-onnxruntime", daemon=True).start()
+
+
+def _import_runtime() -> None:
+    import contextlib
+
+    with contextlib.suppress(ImportError):  # said properly when the graphs are opened
+        import onnxruntime  # noqa: F401
 
 
 def open_model(path: str | os.PathLike[str]) -> Any:

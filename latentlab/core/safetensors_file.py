@@ -13,6 +13,7 @@ import json
 import math
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,13 +75,20 @@ def file_error(path: Path, problem: str) -> ModelFileError:
     return ModelFileError(f"{shown_path(path)}: {problem}")
 
 
-def read_safetensors(path: str | os.PathLike[str], *, max_bytes: int, what: str) -> SafetensorsFile:
+def read_safetensors(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int,
+    what: str,
+    on_header: Callable[[dict[str, Any]], None] | None = None,
+) -> SafetensorsFile:
     """Read and validate ``path``; any problem raises ModelFileError naming the file.
 
     Only a regular file is opened (a FIFO or /dev/zero is refused before any read), a file over
     ``max_bytes`` is refused from its size alone, and the body is read only when the file is
     exactly as long as its header declares. ``what`` names the kind of file in messages
-    ("a latentlab model").
+    ("a latentlab model"). ``on_header`` sees the checked header before the body is read (to
+    start work the body will need, such as importing a runtime, while the disk reads).
     """
     path = Path(path)
     try:
@@ -106,6 +114,8 @@ def read_safetensors(path: str | os.PathLike[str], *, max_bytes: int, what: str)
                 )
             head = f.read(8)
             header_size, header = _check_declared_size(path, f, head, size)
+            if on_header is not None:
+                on_header(header)
             buffer = bytearray(size - 8 - header_size)
             if f.readinto(buffer) != len(buffer):
                 raise FileRefused("the file ended early (did it change while being read?)")

