@@ -93,7 +93,7 @@ class ImportPlan:
             if enc.split:
                 out = f"{enc.mean} (N, {2 * dec.latent_dim}) = mean | log-variance"
             elif enc.logvar:
-                out = f"mean {enc.mean}, log-variance {enc.logvar} (N, {dec.latent_dim})"
+                out = f"{enc.mean} (mean), {enc.logvar} (log-variance), each (N, {dec.latent_dim})"
             else:
                 out = f"mean {enc.mean} (N, {dec.latent_dim}) only (no variance: shown as 1)"
             lines.append(f"encoder     {r.encoder.name}: images {enc.layout.upper()} -> {out}")
