@@ -32,7 +32,7 @@ from latentlab.core.vae.events import (
 from latentlab.core.vae.model import VAE, loss_parts
 from latentlab.core.vae.precision import precision_name, resolve_precision
 from latentlab.core.vae.record import ModelRecord, TestEncoding
-from latentlab.core.vae.train_step import TrainStep
+from latentlab.core.vae.train_step import make_step
 
 if TYPE_CHECKING:
     from latentlab.core.data.datasets import Dataset
@@ -146,7 +146,7 @@ def run_training(
     torch.manual_seed(config.seed)
     model = VAE(config).to(dev)
     optimizer = make_optimizer(model, config)
-    step = TrainStep(model, config, dtype)
+    step = make_step(model, config, dtype)
     gen = torch.Generator(device=dev).manual_seed(config.seed)
     data = DeviceData.from_dataset(dataset, dev)
     n, bs = len(data.x_train), config.batch_size
