@@ -94,6 +94,7 @@ class Parser(argparse.ArgumentParser):
         choices = re.search(r"\(choose from (.*)\)$", message)
         if choices:  # 'a', 'b', 'c' -> a, b, c: the list of commands fits in two lines
             message = message[: choices.start(1)] + choices[1].replace("'", "") + ")"
+            message = message.replace("argument COMMAND: invalid choice", "unknown command")
         self.exit(
             EXIT_USAGE,
             f"{self.prog}: error: {shown_path(message)}\nsee `{self.prog} --help`\n",
