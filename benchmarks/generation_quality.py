@@ -68,14 +68,29 @@ def prior_styles(config: Config, samples: int, seed: int) -> np.ndarray:
     return rng.standard_normal((samples, config.latent_dim)).astype(np.float32)
 
 
-def generate(record: ModelRecord, samples_per_class: int, seed: int = 0) -> np.ndarray:
-    """Images (num_classes, samples, 28, 28) in [0, 1]: every prior style decoded for every class.
+def generate(
+    record: ModelRecord, samples_per_class: int, seed: int = 0, styles: str = "prior"
+) -> np.ndarray:
+    """Images (num_classes, samples, 28, 28) in [0, 1].
 
-    A plain VAE has no class input; it gets one row of `samples_per_class` prior samples,
+    `styles` "prior": every prior style decoded for every class (the same styles for each);
+    "mixture": each class's styles drawn from the file's class mixture (`latentlab fit-density`).
+    A plain VAE has no class input; it gets one row of `samples_per_class` samples,
     shape (1, samples, 28, 28).
     """
     config = record.config
     net = NumpyVAE(config, record.weights)
+    if styles == "mixture":
+        if record.density is None:
+            raise LatentlabError("--styles mixture: the model file has no class density")
+        rng = np.random.default_rng(seed)
+        if not config.conditional:
+            z = record.density.sample(samples_per_class, 0, rng)
+            return net.decode(z).reshape(1, samples_per_class, 28, 28)
+        c = config.num_classes
+        zs = np.concatenate([record.density.sample(samples_per_class, k, rng) for k in range(c)])
+        onehot = net.one_hot(np.repeat(np.arange(c), samples_per_class))
+        return net.decode(zs, onehot).reshape(c, samples_per_class, 28, 28)
     z = prior_styles(config, samples_per_class, seed)
     if not config.conditional:
         return net.decode(z).reshape(1, samples_per_class, 28, 28)
@@ -91,18 +106,52 @@ def classifier_test_accuracy(model_path: str | os.PathLike[str]) -> float | None
     return float(value) if isinstance(value, (int, float)) else None
 
 
+SOLID, INK = 0.9, 0.1  # a pixel above INK is ink; above SOLID it is solid ink
+
+
+def solid_ink_share(images: np.ndarray) -> float:
+    """Of the pixels with ink (> 0.1), the share that is solid (> 0.9): 0.51 for real digits."""
+    images = np.asarray(images)
+    ink = int((images > INK).sum())
+    return float((images > SOLID).sum() / ink) if ink else 0.0
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Frechet distance between Gaussians fitted to feature sets a (N, F) and b (M, F):
+    |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) (Heusel et al. 2017, in the judge's
+    64 features rather than Inception's). The trace of the square root is the sum of the square
+    roots of the eigenvalues of S_a S_b (real and >= 0 for two covariance matrices)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    mu = a.mean(0) - b.mean(0)
+    sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    eig = np.linalg.eigvals(sa @ sb)
+    root = np.sqrt(np.clip(eig.real, 0, None)).sum()
+    return float(mu @ mu + np.trace(sa) + np.trace(sb) - 2 * root)
+
+
+def reference_features(judge: Any, images: np.ndarray) -> np.ndarray:
+    """The judge's features of real images (uint8 or [0, 1]), for `frechet_distance`."""
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    return judge.features(x.reshape(-1, 28, 28))
+
+
 def generation_accuracy(
     model_path: str | os.PathLike[str],
     judge: Predictor,
     samples_per_class: int = 200,
     seed: int = 0,
+    styles: str = "prior",
+    reference: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """How often the judge (and the model's own classifier) reads a generated digit as intended.
 
     Keys: model, description, conditional, samples_per_class, seed, test_accuracy,
     judge_accuracy, judge_per_class (list by class), worst_class, worst_class_accuracy,
-    own_accuracy, own_per_class, judge_own_agreement. For a plain VAE, which cannot be asked for
-    a class, every generation figure is None (shown as "n/a").
+    own_accuracy, own_per_class, judge_own_agreement, styles, solid_ink, fid. For a plain VAE,
+    which cannot be asked for a class, every generation figure is None (shown as "n/a"), the
+    solid-ink share and the Frechet distance excepted. `fid` needs `reference`: the judge's
+    features of real test images (None without).
     """
     record = load_model(model_path)
     config = record.config
@@ -121,10 +170,16 @@ def generation_accuracy(
         "own_accuracy": None,
         "own_per_class": None,
         "judge_own_agreement": None,
+        "styles": styles,
+        "solid_ink": None,
+        "fid": None,
     }
+    images = generate(record, samples_per_class, seed, styles)
+    result["solid_ink"] = solid_ink_share(images)
+    if reference is not None and hasattr(judge, "features"):
+        result["fid"] = frechet_distance(judge.features(images.reshape(-1, 28, 28)), reference)
     if not config.conditional:
         return result
-    images = generate(record, samples_per_class, seed)
     c = config.num_classes
     flat = images.reshape(c * samples_per_class, 784)
     wanted = np.repeat(np.arange(c), samples_per_class)
@@ -194,11 +249,21 @@ def _pct(value: float | None) -> str:
 
 def format_table(results: list[dict[str, Any]]) -> str:
     """Plain-text table, one row per model."""
-    header = ("model", "description", "test acc", "gen acc (judge)", "gen acc (own)", "worst class")
+    header = (
+        "model",
+        "description",
+        "styles",
+        "test acc",
+        "gen acc (judge)",
+        "gen acc (own)",
+        "worst class",
+        "solid ink",
+        "FID (judge)",
+    )
     rows = [header]
     for r in results:
         if "error" in r:
-            rows.append((Path(r["model"]).name, "ERROR (below)", "", "", "", ""))
+            rows.append((Path(r["model"]).name, "ERROR (below)", *[""] * 7))
             continue
         worst = (
             NA
@@ -209,10 +274,13 @@ def format_table(results: list[dict[str, Any]]) -> str:
             (
                 Path(r["model"]).name,
                 r["description"],
+                r.get("styles", "prior"),
                 _pct(r["test_accuracy"]),
                 _pct(r["judge_accuracy"]),
                 _pct(r["own_accuracy"]),
                 worst,
+                NA if r.get("solid_ink") is None else f"{r['solid_ink']:.3f}",
+                NA if r.get("fid") is None else f"{r['fid']:.1f}",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -223,6 +291,31 @@ def format_table(results: list[dict[str, Any]]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines += [f"{Path(r['model']).name}: {r['error']}" for r in results if "error" in r]
     return "\n".join(lines)
+
+
+def real_vs_real(
+    judge: Any, data: Any, reference: np.ndarray, count: int, seed: int
+) -> dict[str, Any]:
+    """The same figures for `count` real training digits against the test set: the floor."""
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(
+        len(data.train_images), size=min(count, len(data.train_images)), replace=False
+    )
+    images = data.train_images[pick].astype(np.float32) / 255.0
+    read = judge.predict(images)
+    wanted = np.asarray(data.train_labels)[pick]
+    return {
+        "model": "real training digits",
+        "description": f"{len(pick)} MNIST training images vs the test set",
+        "styles": "-",
+        "test_accuracy": None,
+        "judge_accuracy": float((read == wanted).mean()),
+        "own_accuracy": None,
+        "worst_class": None,
+        "worst_class_accuracy": None,
+        "solid_ink": solid_ink_share(images),
+        "fid": frechet_distance(judge.features(images), reference),
+    }
 
 
 def _grid_path(grid: Path, model: Path, several: bool) -> Path:
@@ -243,6 +336,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--grid-rows", type=int, default=8)
     parser.add_argument(
+        "--styles",
+        choices=("prior", "mixture", "both"),
+        default="prior",
+        help="styles from N(0, I), the file's class mixture, or a row for each",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="MNIST folder: adds the Frechet distance to the test set in the judge's features "
+        "and a real-vs-real row (2,000 training digits)",
+    )
+    parser.add_argument(
         "--require",
         type=float,
         help="exit 1 unless every conditional model's judged accuracy reaches this (e.g. 0.97)",
@@ -251,9 +356,20 @@ def main(argv: list[str] | None = None) -> int:
 
     judge = Judge(args.judge)
     results: list[dict[str, Any]] = []
+    reference = None
+    if args.data_dir is not None:
+        from latentlab.core.data.datasets import load_dataset
+
+        data = load_dataset("mnist", args.data_dir)
+        reference = reference_features(judge, data.test_images)
+        results.append(real_vs_real(judge, data, reference, args.samples * 10, args.seed))
+    kinds = ("prior", "mixture") if args.styles == "both" else (args.styles,)
     for model in args.models:
         try:
-            results.append(generation_accuracy(model, judge, args.samples, args.seed))
+            for kind in kinds:
+                results.append(
+                    generation_accuracy(model, judge, args.samples, args.seed, kind, reference)
+                )
             if args.grid:
                 grid = save_grid(
                     model,
@@ -267,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append({"model": str(model), "error": str(exc).splitlines()[0]})
     print(
         f"judge {args.judge.name} (test accuracy {judge.metadata.get('test_accuracy', '?')}),"
-        f" {args.samples} prior styles x 10 classes, seed {args.seed}"
+        f" {args.samples} styles x 10 classes, seed {args.seed}"
     )
     print(format_table(results))
     if args.json:

@@ -1,16 +1,17 @@
 """An independent judge of digits: a small CNN trained apart from every latentlab model.
 
-The generation benchmark asks "does the image decoded for class c look like a c?". The model's
+The network itself (`JudgeCNN`) and its loader (`Judge`) live in `latentlab.core.vae.judge`, so
+the app's and the CLI's reports use the same judge; this script trains it. The generation
+benchmark asks "does the image decoded for class c look like a c?". The model's
 own classifier is no fair referee (it was trained together with the decoder it would grade), so
 this CNN, with a different architecture and its own training run, reads the generated digits.
 
-    python benchmarks/judge.py train [--data-dir DIR] [--out benchmarks/judge-cnn.safetensors]
+    python benchmarks/judge.py train [--data-dir DIR] [--out resources/judge-cnn.safetensors]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,35 +27,14 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:  # run as a script from anywhere: make `latentlab` importable
     sys.path.insert(0, str(REPO))
 
-DEFAULT_WEIGHTS = HERE / "judge-cnn.safetensors"
+from latentlab.core.vae.judge import FORMAT, Judge, JudgeCNN, weights_path  # noqa: E402
+
+DEFAULT_WEIGHTS = weights_path()  # resources/judge-cnn.safetensors: the package ships it
 DEFAULT_DATA_DIR = REPO.parent / "shared" / "datasets" / "mnist"
-FORMAT = "latentlab-judge-cnn/1"
 DEFAULT_EPOCHS = 6
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3
 PREDICT_CHUNK = 2000
-
-
-class JudgeCNN(nn.Module):
-    """conv16-pool-conv32-pool-fc64-fc10: ~106k weights (0.4 MB), ~99% on MNIST in minutes on a CPU.
-
-    Two poolings keep the fully connected layer small; the often-quoted conv32-conv64-fc128 net
-    would be 1.2M weights (4.8 MB) for a few hundredths of a percent more.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
-        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.fc1 = nn.Linear(32 * 7 * 7, 64)
-        self.fc2 = nn.Linear(64, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for images (N, 1, 28, 28) in [0, 1]."""
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = F.relu(self.fc1(x.flatten(1)))
-        return self.fc2(x)
 
 
 def _as_batch(images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -149,37 +129,6 @@ def save_judge(weights: dict[str, np.ndarray], path: Path, metadata: dict[str, A
     write_atomic(Path(path), save(tensors, metadata=meta))
 
 
-class Judge:
-    """The trained CNN, run in torch from a .safetensors file (no pickles)."""
-
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_WEIGHTS) -> None:
-        from safetensors import safe_open
-        from safetensors.numpy import load_file
-
-        self.path = Path(path)
-        with safe_open(str(self.path), "np") as f:
-            self.metadata: dict[str, str] = dict(f.metadata() or {})
-        if self.metadata.get("format") != FORMAT:
-            raise ValueError(
-                f"{self.path}: not a judge CNN file (format {self.metadata.get('format')!r})"
-            )
-        self.model = _build(load_file(str(self.path)))
-
-    @torch.inference_mode()
-    def logits(self, images: np.ndarray) -> np.ndarray:
-        """Logits (N, 10) for images (N, 28, 28) or (N, 784) with pixels in [0, 1]."""
-        x = _as_batch(images)
-        if len(x) == 0:
-            return np.zeros((0, 10), dtype=np.float32)
-        return torch.cat(
-            [self.model(x[i : i + PREDICT_CHUNK]) for i in range(0, len(x), PREDICT_CHUNK)]
-        ).numpy()
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """The class (N,) int64 the judge reads in each image (N, 28, 28) in [0, 1]."""
-        return self.logits(images).argmax(axis=1)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,3 +171,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["DEFAULT_WEIGHTS", "FORMAT", "Judge", "JudgeCNN", "save_judge", "train_judge"]

@@ -17,6 +17,7 @@ from typing import NoReturn
 from ..core.errors import LatentlabError
 from ..core.text import first_line, shown_path
 from .common import EXIT_CANCELLED, EXIT_ERROR, EXIT_USAGE, join_vector_options
+from .density import add_density_parser, cmd_fit_density
 from .import_command import add_import_parser, cmd_import
 from .models import cmd_eval, cmd_info, info_dict, info_text
 from .pictures import add_class, add_scale, cmd_decode, cmd_manifold, cmd_morph, cmd_sample
@@ -93,6 +94,7 @@ class Parser(argparse.ArgumentParser):
         choices = re.search(r"\(choose from (.*)\)$", message)
         if choices:  # 'a', 'b', 'c' -> a, b, c: the list of commands fits in two lines
             message = message[: choices.start(1)] + choices[1].replace("'", "") + ")"
+            message = message.replace("argument COMMAND: invalid choice", "unknown command")
         self.exit(
             EXIT_USAGE,
             f"{self.prog}: error: {shown_path(message)}\nsee `{self.prog} --help`\n",
@@ -158,7 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="K",
-        help="also estimate the test negative log-likelihood with K importance samples (IWAE)",
+        help="also estimate the test negative log-likelihood with K importance samples (IWAE, "
+        "up to 5,000; a conditional model's class is marginalised out)",
+    )
+    ev.add_argument(
+        "--binarized",
+        action="store_true",
+        help="with --iwae: dynamically binarised test images (Burda et al.), the protocol of "
+        "published binarised-MNIST likelihoods",
     )
 
     sample = sub.add_parser("sample", help="rows of random styles, one column per class")
@@ -167,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--rows", type=int, default=8)
     sample.add_argument("--seed", type=int, default=0)
     add_class(sample, "(conditional models: rows of that class only, not a column per class)")
+    sample.add_argument(
+        "--styles",
+        choices=("auto", "mixture", "prior"),
+        default="auto",
+        help="draw styles from the file's class mixture or the prior N(0, I) (auto: the mixture "
+        "where the file has one)",
+    )
     add_scale(sample, "about 56 px a tile: 2 for 28 x 28")
 
     decode = sub.add_parser("decode", help="decode one latent vector to an image (PNG or .npy)")
@@ -231,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the training presets")
     add_import_parser(sub)
+    add_density_parser(sub)
     return parser
 
 
@@ -275,6 +292,7 @@ COMMANDS = {
     "manifold": cmd_manifold,
     "decode": cmd_decode,
     "import": cmd_import,
+    "fit-density": cmd_fit_density,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..core.errors import LatentlabError
@@ -113,6 +114,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ..core.vae.report import MAX_IWAE_K
 
     in_range("--iwae", args.iwae, 0, MAX_IWAE_K)
+    if args.binarized and not args.iwae:
+        raise LatentlabError("--binarized is for the importance-weighted likelihood: add --iwae K")
     document = open_state(args.file).document
     if is_native(document):
         return _eval_native(document, args)
@@ -135,13 +138,33 @@ def _eval_native(document: Any, args: argparse.Namespace) -> int:
     record = document.payload
     dataset = load_dataset(record.config.dataset, args.data_dir)
     metrics = evaluate_record(record, dataset, device=args.device)
+    from ..core.vae.report import density_gain
+
+    gain = density_gain(record, dataset.test_images, dataset.test_labels)
+    if gain is not None:
+        metrics["density_gain_nats"] = gain
+    likelihood_note = None
     if args.iwae:
         from ..core.vae.report import iwae_metrics
+        from .train import ProgressBar
 
-        metrics.update(iwae_metrics(record, dataset, args.iwae, device=args.device))
+        bar = ProgressBar(sys.stderr)
+        figures = iwae_metrics(
+            record,
+            dataset,
+            args.iwae,
+            device=args.device,
+            binarized=args.binarized,
+            progress=lambda p: bar.show(p.done, p.total, p.stage),
+        )
+        bar.clear()
+        likelihood_note = figures.pop("likelihood_note")
+        metrics.update(figures)
     latent = _latent(document.points)
     if args.json:
         out = {"file": args.file, "metrics": metrics, "stored": record.metrics}
+        if likelihood_note is not None:
+            out["likelihood_note"] = likelihood_note
         if latent is not None:
             out["latent"] = latent
         print(json.dumps(out, indent=2))
@@ -155,6 +178,18 @@ def _eval_native(document: Any, args: argparse.Namespace) -> int:
         print(f"  {key}: {value:.4f}{note}" if isinstance(value, float) else f"  {key}: {value}")
     if latent is not None:
         print(_latent_line(latent, "stored test points"))
+    if gain is not None:
+        print(
+            f"  aggregate posterior: the class mixtures are {gain:.2f} nats per image more likely "
+            "than N(0, I) on the test set's z ~ q(z|x) (how far q(z) is from the prior)"
+        )
+    if "test_iwae_nll" in metrics:
+        print(
+            f"  IWAE: -log p(x) <= {metrics['test_iwae_nll']:.2f} +- {metrics['test_iwae_se']:.2f}"
+            f" nats (k = {args.iwae}, standard error of the test-set mean)"
+            + ("; the class is marginalised out" if record.config.conditional else "")
+        )
+        print(f"  note: {likelihood_note}")
     return 0
 
 

@@ -105,14 +105,29 @@ def cmd_sample(args: argparse.Namespace) -> int:
     scale = default_scale(model.image_spec, GRID_TILE_PX) if args.scale is None else args.scale
     if out.suffix.lower() == ".png":
         check_picture(scale, *_grid_size(args.rows, _columns(model, index), model.image_spec))
+    _choose_styles(model, getattr(args, "styles", "auto"))
     grid = sample_grid(model, rows=args.rows, seed=args.seed, class_index=index)
     if out.suffix.lower() == ".npy":
         save_npy(grid, out)
     else:
         save_png(_scaled(grid_picture(grid, scale=1), scale), out)
     of = f", all of class {model.class_names[index]}" if index is not None else ""
-    print(f"wrote {shown_path(out)} ({args.rows} rows x {grid.shape[1]} columns{of})")
+    drawn = getattr(model, "sampling_description", "the prior N(0, I)")
+    print(
+        f"wrote {shown_path(out)} ({args.rows} rows x {grid.shape[1]} columns{of}; styles from {drawn})"
+    )
     return 0
+
+
+def _choose_styles(model: Any, styles: str) -> None:
+    """--styles: a latentlab model draws from its class mixture or N(0, I); others the prior."""
+    if hasattr(model, "sample_source"):
+        try:
+            model.sample_source = styles
+        except ValueError as exc:
+            raise LatentlabError(str(exc)) from None
+    elif styles == "mixture":
+        raise LatentlabError("--styles mixture: this model has no class density")
 
 
 def _columns(model: Any, index: int | None) -> int:

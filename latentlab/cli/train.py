@@ -214,18 +214,22 @@ class ProgressBar:
         self._last = 0.0
 
     def update(self, event: Any) -> None:
+        self.show(
+            event.batch,
+            event.batches,
+            f"epoch {event.epoch}/{event.epochs}",
+            f"loss {event.loss:.2f}",
+        )
+
+    def show(self, done: int, total: int, before: str, after: str = "") -> None:
+        """`before [#####.....] done/total after`, redrawn at most every min_interval_s."""
         now = time.monotonic()
-        if not self.enabled or (
-            now - self._last < self.min_interval_s and event.batch < event.batches
-        ):
+        if not self.enabled or (now - self._last < self.min_interval_s and done < total):
             return
         self._last = now
-        filled = int(self.width * event.batch / event.batches)
+        filled = int(self.width * done / max(total, 1))
         bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(
-            f"\repoch {event.epoch}/{event.epochs} [{bar}] {event.batch}/{event.batches} "
-            f"loss {event.loss:.2f}"
-        )
+        self.stream.write(f"\r{before} [{bar}] {done}/{total} {after}".rstrip())
         self.stream.flush()
 
     def clear(self) -> None:

@@ -50,7 +50,7 @@ class LatentSliders(QWidget):
         title = QLabel("Latent style")
         title.setObjectName("sectionTitle")
         self._random = QPushButton("Random")
-        self._random.setToolTip("Draw every slider from the prior N(0, 1)")
+        self._random.setToolTip("Draw a random style from the prior N(0, I)")
         self._reset = QPushButton("Reset")
         self._reset.setToolTip(
             "Back to the centre of the prior, z = 0 (along principal components the sliders then show where z = 0 lies)"
@@ -200,6 +200,8 @@ class LatentSliders(QWidget):
     # --- state events ------------------------------------------------------------------------
     def _on_model(self) -> None:
         """A new model: one row per latent dimension, the directions it offers."""
+        drawn = getattr(self.state.model, "sampling_description", "the prior N(0, I)")
+        self._random.setToolTip(f"Draw a random style from {drawn}")
         count = self.state.latent_dim
         if count != len(self._rows):
             for row in self._rows:

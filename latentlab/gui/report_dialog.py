@@ -141,8 +141,9 @@ class ReportDialog(QDialog):
         self.gen_spin.setValue(DEFAULT_GENERATED if conditional else 0)
         self.gen_spin.setEnabled(conditional)
         self.gen_spin.setToolTip(
-            "Images generated per class from prior styles, to check that the model's own "
-            "classifier reads them as the class asked for (0: skip)"
+            "Images generated per class (styles from the model's class mixtures where it has "
+            "them, else the prior), to check that the independent judge CNN (digits) or the "
+            "model's own classifier (other data) reads them as the class asked for (0: skip)"
         )
         self.run_button = QPushButton("Evaluate")
         self.run_button.setToolTip("Compute the report on the test set (in the background)")
@@ -171,12 +172,31 @@ class ReportDialog(QDialog):
         figures = QFormLayout()
         for key, title, tip in (
             ("test_size", "Test images", "How many test images were evaluated"),
-            ("neg_elbo", "Negative ELBO", "recon + KL, nats per image (lower is better)"),
-            ("recon", "  reconstruction", "-E_q log p(x|z), averaged over the k samples"),
+            (
+                "neg_elbo",
+                "Negative ELBO",
+                "recon + KL, nats per image (lower is better), as the trainer reports it; a "
+                "conditional model's decoder reads the classifier's softmax here",
+            ),
+            ("recon", "  reconstruction", "-log p(x|z), one posterior sample per image"),
             ("kl", "  KL", "KL(q(z|x) || N(0, I)), analytic"),
-            ("iwae", "IWAE NLL", "Importance-weighted bound on -log p(x) (Burda et al. 2015)"),
+            (
+                "iwae",
+                "IWAE NLL",
+                "Importance-weighted bound on -log p(x) (Burda et al. 2015); a conditional "
+                "model's class is marginalised out (sum over y of p(y) p(x|y))",
+            ),
+            ("iwae_se", "  standard error", "Of the test-set mean of the IWAE estimate"),
+            ("likelihood", "  comparable with", "Which published figures the likelihood matches"),
             ("accuracy", "Classifier accuracy", "The model's classifier on the test images"),
             ("generation", "Conditional generation", "Generated for class c, read as c"),
+            ("judge", "  read by", "Who read the generated images"),
+            (
+                "density_gain",
+                "Aggregate posterior",
+                "How much more likely the model's class mixtures find the test set's z ~ q(z|x) "
+                "than the prior N(0, I), nats per image: how far q(z) is from the prior",
+            ),
         ):
             label = QLabel("—")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -348,6 +368,20 @@ class ReportDialog(QDialog):
         v["kl"].setText(f"{report.kl:.2f} nats")
         v["iwae"].setText(
             "—" if report.iwae_nll is None else f"{report.iwae_nll:.2f} nats (k = {report.k})"
+        )
+        v["iwae_se"].setText("—" if report.iwae_se is None else f"± {report.iwae_se:.2f} nats")
+        v["likelihood"].setText(report.likelihood_note)
+        v["likelihood"].setWordWrap(True)
+        v["judge"].setText(
+            "—"
+            if report.generation_accuracy is None
+            else f"{report.generation_judge}; styles from {report.generation_styles}"
+        )
+        v["judge"].setWordWrap(True)
+        v["density_gain"].setText(
+            "— (no class density in the file)"
+            if report.density_gain is None
+            else f"{report.density_gain:+.2f} nats per image over N(0, I)"
         )
         v["accuracy"].setText("—" if report.accuracy is None else f"{report.accuracy:.2%}")
         v["generation"].setText(

@@ -49,6 +49,7 @@ class TrainingPlots(QSplitter):
         self._batch_x: list[float] = []
         self._batch_y: list[float] = []
         self._rows: list[np.ndarray] = []  # one (H, 10 W) strip of samples per finished epoch
+        self._samples_from: str | None = None  # what the shown rows' styles were drawn from
         self._tile = PLACEHOLDER_TILE  # (height, width) of one sample
         self._tick_names: list[str] = []
         self._grid = np.zeros((0, 10 * self._tile[1]), np.float32)
@@ -134,6 +135,7 @@ class TrainingPlots(QSplitter):
         self._batch_x.clear()
         self._batch_y.clear()
         self._rows.clear()
+        self._samples_from = None
         self._drawn_epochs = -1
         self.vae_plot.enableAutoRange(axis="y")  # until the first fit gives it a range of ours
         for plot in (self.vae_plot, self.class_plot):  # fixed for the run: no re-layout per batch
@@ -167,6 +169,10 @@ class TrainingPlots(QSplitter):
         h["cls_train"].append(ev.train.classifier)
         h["cls_test"].append(ev.test.classifier)
         self._rows.append(sample_strip(ev.samples))
+        if ev.samples_from != self._samples_from:
+            self._samples_from = ev.samples_from
+            what = "classes 0-9" if self._conditional else "10 draws"
+            self.samples_plot.setTitle(f"Samples after each epoch ({what}, from {ev.samples_from})")
         self._request_redraw()
 
     def finish(self) -> None:

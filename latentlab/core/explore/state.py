@@ -168,8 +168,14 @@ class ExplorerState:
         self.set_z(np.zeros_like(self._z))
 
     def randomize(self, rng: np.random.Generator) -> None:
-        """A point drawn from the prior N(0, I) (inside the sliders' box)."""
-        self.set_z(rng.standard_normal(self.latent_dim).astype(np.float32))
+        """A point drawn from the model's `sample_latents` for the current class where it has one
+        (a class density), else from the prior N(0, I); kept inside the sliders' box."""
+        draw = getattr(self.model, "sample_latents", None)
+        if draw is not None:
+            k = self._class if self.conditional else None
+            self.set_z(np.asarray(draw(1, k, rng), np.float32)[0])
+        else:
+            self.set_z(rng.standard_normal(self.latent_dim).astype(np.float32))
 
     def move_to(self, x: float, y: float) -> None:
         """Move so that the point lands at (x, y) on the scatter, if its projection can lift."""

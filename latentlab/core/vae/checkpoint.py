@@ -23,12 +23,16 @@ from latentlab.core.safetensors_file import (
     read_safetensors,
 )
 from latentlab.core.vae.config import Config, ConfigError
+from latentlab.core.vae.density import KIND as DENSITY_KIND
+from latentlab.core.vae.density import LatentDensity
 from latentlab.core.vae.layout import parameter_shapes
 from latentlab.core.vae.record import ModelRecord, TestEncoding
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: an optional class density (density.*); version 1 files still load
 METADATA_KEY = "latentlab"
 ENCODING_PREFIX = "test_encoding."
+DENSITY_PREFIX = "density."
+DENSITY_TENSORS = ("weights", "means", "scale_tril")
 # Reading limits (docs/reliability.md). A latentlab model is a few MB: its header (the tensor
 # table and the metadata, training history included) a few kB.
 MAX_MODEL_BYTES = 1024**3  # larger files are refused from their size, before any read
@@ -52,6 +56,9 @@ def save_model(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
         tensors[ENCODING_PREFIX + "labels"] = np.ascontiguousarray(enc.labels, dtype=np.uint8)
         if enc.probs is not None:
             tensors[ENCODING_PREFIX + "probs"] = np.ascontiguousarray(enc.probs, dtype=np.float32)
+    if record.density is not None:
+        for name in DENSITY_TENSORS:
+            tensors[DENSITY_PREFIX + name] = np.ascontiguousarray(getattr(record.density, name))
     meta = {
         "format_version": FORMAT_VERSION,
         "config": record.config.to_dict(),
@@ -61,6 +68,8 @@ def save_model(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
         "metrics": record.metrics,
         "created": record.created,
     }
+    if record.density is not None:
+        meta["density"] = record.density.metadata()
     data = save(tensors, metadata={METADATA_KEY: json.dumps(meta)})
     write_atomic(path, data)
     return path
@@ -81,6 +90,7 @@ def record_from_file(path: Path, file: SafetensorsFile) -> ModelRecord:
     tensors = file.tensors
     weights = _check_weights(path, config, tensors)
     encoding = _check_encoding(path, config, tensors)
+    density = _check_density(path, config, meta, tensors)
     if "class_names" in meta:
         class_names = meta["class_names"]
     else:  # an older file: the dataset's own names
@@ -110,6 +120,7 @@ def record_from_file(path: Path, file: SafetensorsFile) -> ModelRecord:
         test_encoding=encoding,
         created=str(meta.get("created", "")),
         format_version=meta["format_version"],
+        density=density,
     )
 
 
@@ -157,7 +168,9 @@ def _check_weights(
     path: Path, config: Config, tensors: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
     expected = parameter_shapes(config)
-    present = {k for k in tensors if not k.startswith(ENCODING_PREFIX)}
+    present = {
+        k for k in tensors if not k.startswith(ENCODING_PREFIX) and not k.startswith(DENSITY_PREFIX)
+    }
     missing = sorted(set(expected) - present)
     extra = sorted(present - set(expected))
     if missing:
@@ -208,3 +221,48 @@ def _check_encoding(
     ):
         raise _error(path, f"test encoding probs must be finite float32 of shape [{n}, {c}]")
     return TestEncoding(mu=mu, logvar=logvar, labels=labels, probs=probs)
+
+
+def _check_density(
+    path: Path, config: Config, meta: dict[str, Any], tensors: dict[str, np.ndarray]
+) -> LatentDensity | None:
+    """The class density stored with the model (metadata and three tensors), or None."""
+    names = {k[len(DENSITY_PREFIX) :] for k in tensors if k.startswith(DENSITY_PREFIX)}
+    info = meta.get("density")
+    if not names and info is None:
+        return None  # an older file, or one saved before a density was fitted
+    if names != set(DENSITY_TENSORS) or not isinstance(info, dict):
+        raise _error(
+            path,
+            "a class density needs its metadata and exactly the tensors "
+            + ", ".join(DENSITY_PREFIX + n for n in DENSITY_TENSORS),
+        )
+    if info.get("kind") != DENSITY_KIND:
+        raise _error(path, f"unknown class density kind {info.get('kind')!r}")
+    components, covariance = info.get("components"), info.get("covariance")
+    gain = info.get("heldout_gain_nats")
+    if (
+        not isinstance(components, list)
+        or not isinstance(covariance, list)
+        or not isinstance(gain, int | float)
+        or isinstance(gain, bool)
+    ):
+        raise _error(path, "class density metadata needs components, covariance and a gain")
+    classes = config.num_classes if config.conditional else 1
+    weights = tensors[DENSITY_PREFIX + "weights"]
+    means = tensors[DENSITY_PREFIX + "means"]
+    if weights.ndim != 2 or weights.shape[0] != classes or means.shape[-1:] != (config.latent_dim,):
+        raise _error(
+            path, f"class density must hold {classes} mixtures over {config.latent_dim} dimensions"
+        )
+    try:
+        return LatentDensity(
+            weights=weights,
+            means=means,
+            scale_tril=tensors[DENSITY_PREFIX + "scale_tril"],
+            components=tuple(components),
+            covariance=tuple(covariance),
+            heldout_gain=float(gain),
+        )
+    except ValueError as exc:
+        raise _error(path, f"invalid class density: {exc}") from None

@@ -59,9 +59,8 @@ class EpochEnd:
     test: LossSummary
     test_accuracy: float | None  # None for plain models
     elapsed_s: float
-    samples: (
-        np.ndarray
-    )  # (10, 28, 28) float32: one prior style decoded for each class (or 10 samples)
+    samples: np.ndarray  # (10, 28, 28) float32: one style decoded for each class (or 10 samples)
+    samples_from: str = "the prior N(0, I)"  # what the styles were drawn from, in words
 
 
 @dataclass(frozen=True)

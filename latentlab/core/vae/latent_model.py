@@ -16,6 +16,7 @@ from latentlab.core.vae.numpy_net import NumpyVAE
 from latentlab.core.vae.record import ModelRecord
 
 IMAGE_SPEC = ImageSpec(28, 28, 1)  # every latentlab VAE is an MLP over 28 x 28 grey images
+SOURCES = ("auto", "mixture", "prior")  # where `sample_latents` draws from; auto: mixture if fitted
 
 
 class VaeModel:
@@ -27,6 +28,39 @@ class VaeModel:
         self.record = record
         self.net = NumpyVAE(record.config, record.weights)
         self._classes = np.eye(record.config.num_classes, dtype=np.float32)
+        self.sample_source = "auto"
+
+    @property
+    def sample_source(self) -> str:
+        """ "mixture" (the class density stored in the file) or "prior" (N(0, I))."""
+        return self._source
+
+    @sample_source.setter
+    def sample_source(self, source: str) -> None:
+        if source not in SOURCES:
+            raise ValueError(f"sample source must be one of {', '.join(SOURCES)}, got {source!r}")
+        if source == "mixture" and self.record.density is None:
+            raise ValueError("this model file has no class density; run latentlab fit-density")
+        has = self.record.density is not None
+        self._source = ("mixture" if has else "prior") if source == "auto" else source
+
+    @property
+    def sampling_description(self) -> str:
+        """What random styles are drawn from, in words the app and the CLI show."""
+        density = self.record.density
+        if self._source == "mixture" and density is not None:
+            per = "per class " if self.conditional else ""
+            return f"the model's {per}Gaussian mixture of its encoded training set"
+        return "the prior N(0, I)"
+
+    def sample_latents(
+        self, count: int, class_index: int | None, rng: np.random.Generator
+    ) -> np.ndarray:
+        """float32 (count, d) styles for class `class_index` (None: any class, or a plain VAE)."""
+        density = self.record.density
+        if self._source == "mixture" and density is not None:
+            return density.sample(count, class_index if self.conditional else 0, rng)
+        return rng.standard_normal((count, self.latent_dim)).astype(np.float32)
 
     @property
     def latent_dim(self) -> int:

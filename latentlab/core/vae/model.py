@@ -3,7 +3,9 @@
 The conditional model follows the design of Kingma et al., "Semi-Supervised Learning with Deep
 Generative Models" (2014), M2-style: q(z|x) and a separate classifier q(y|x); the decoder
 p(x|z, y) reads z beside the classifier's softmax, so at generation time a one-hot y picks the digit.
-The plain VAE is Kingma & Welling, "Auto-Encoding Variational Bayes" (2013).
+The plain VAE is Kingma & Welling, "Auto-Encoding Variational Bayes" (2013). The conv family
+swaps the encoder's and decoder's first and last layers for strided (transposed) convolutions,
+as in DCGAN (Radford et al. 2015); the classifier stays an MLP and still feeds the decoder.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from latentlab.core.vae.config import Config
-from latentlab.core.vae.layout import mlp_dims
+from latentlab.core.vae.layout import (
+    KERNEL,
+    PADDING,
+    STRIDE,
+    conv_channels,
+    conv_side,
+    deconv_pairs,
+    mlp_dims,
+)
 
 VARIANCE_FLOOR = 1e-5  # q(z|x) variance = floor + exp(encoder output): never exactly zero
 
@@ -44,6 +54,48 @@ class MLP(nn.Module):
             if i < last:
                 x = self.act(x)
         return x
+
+
+class ConvEncoder(nn.Module):
+    """Stride-2 4x4 convolutions (28 -> 14 [-> 7]), then dense layers to (mean, raw variance)."""
+
+    def __init__(self, config: Config, dims: list[int]) -> None:
+        super().__init__()
+        chans = conv_channels(config)
+        self.convs = nn.ModuleList(
+            nn.Conv2d(a, b, KERNEL, STRIDE, PADDING) for a, b in itertools.pairwise(chans)
+        )
+        self.dense = MLP(dims, config.activation)
+        self.act = self.dense.act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.reshape(-1, 1, 28, 28)
+        for conv in self.convs:
+            h = self.act(conv(h))
+        return self.dense(h.flatten(1))
+
+
+class ConvDecoder(nn.Module):
+    """Dense layers to channels x side x side, then stride-2 4x4 transposed convolutions to
+    28 x 28 pixel logits (flattened to 784, as the MLP decoder's)."""
+
+    def __init__(self, config: Config, dims: list[int]) -> None:
+        super().__init__()
+        self.shape = (config.conv_channels[-1], conv_side(config), conv_side(config))
+        self.dense = MLP(dims, config.activation)
+        self.act = self.dense.act
+        self.deconvs = nn.ModuleList(
+            nn.ConvTranspose2d(a, b, KERNEL, STRIDE, PADDING) for a, b in deconv_pairs(config)
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.act(self.dense(z)).reshape(-1, *self.shape)
+        last = len(self.deconvs) - 1
+        for i, deconv in enumerate(self.deconvs):
+            h = deconv(h)
+            if i < last:
+                h = self.act(h)
+        return h.flatten(1)
 
 
 @dataclass
@@ -75,8 +127,12 @@ class VAE(nn.Module):
         super().__init__()
         self.config = config
         dims = mlp_dims(config)
-        self.encoder = MLP(dims["encoder"], config.activation)
-        self.decoder = MLP(dims["decoder"], config.activation)
+        if config.architecture == "conv":
+            self.encoder: nn.Module = ConvEncoder(config, dims["encoder"])
+            self.decoder: nn.Module = ConvDecoder(config, dims["decoder"])
+        else:
+            self.encoder = MLP(dims["encoder"], config.activation)
+            self.decoder = MLP(dims["decoder"], config.activation)
         self.classifier = MLP(dims["classifier"], config.activation) if config.conditional else None
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from latentlab.core.vae.config import Config
-from latentlab.core.vae.layout import layer_names, mlp_dims
+from latentlab.core.vae.layout import (
+    KERNEL,
+    PADDING,
+    STRIDE,
+    conv_names,
+    conv_side,
+    layer_names,
+    mlp_dims,
+)
 
 VARIANCE_FLOOR = 1e-5
 
@@ -51,6 +59,94 @@ class NumpyMLP:
         return x
 
 
+def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """torch's Conv2d(kernel 4, stride 2, padding 1) by im2col: x (N, C, H, W), w (O, C, 4, 4)."""
+    n, c = x.shape[:2]
+    xp = np.pad(x, ((0, 0), (0, 0), (PADDING, PADDING), (PADDING, PADDING)))
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (KERNEL, KERNEL), axis=(2, 3))
+    windows = windows[:, :, ::STRIDE, ::STRIDE]  # (N, C, H/2, W/2, 4, 4)
+    ho, wo = windows.shape[2:4]
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * KERNEL * KERNEL)
+    out = cols @ w.reshape(len(w), -1).T + b  # (N * H/2 * W/2, O)
+    return np.ascontiguousarray(out.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2))
+
+
+class ConvTranspose:
+    """torch's ConvTranspose2d(kernel 4, stride 2, padding 1): one product, then 16 strided adds.
+
+    Each input pixel's contribution to every (output channel, kernel offset) is one matrix
+    product (N H W, C) @ (C, O 4 4); the adds place the 4 x 4 offsets, two pixels apart, on a
+    (2H + 2)-sided canvas whose one-pixel border (the padding) is cut off.
+    """
+
+    def __init__(self, w: np.ndarray, b: np.ndarray) -> None:
+        self.c_in, self.c_out = w.shape[:2]
+        self.w = np.ascontiguousarray(w.reshape(self.c_in, -1), dtype=np.float32)
+        self.b = np.asarray(b, np.float32)[None, :, None, None]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        n, c, h, width = x.shape
+        cols = x.transpose(0, 2, 3, 1).reshape(n * h * width, c) @ self.w
+        cols = cols.reshape(n, h, width, self.c_out, KERNEL, KERNEL)
+        full = np.zeros((n, self.c_out, STRIDE * h + 2, STRIDE * width + 2), np.float32)
+        for ki in range(KERNEL):
+            for kj in range(KERNEL):
+                full[:, :, ki : ki + STRIDE * h : STRIDE, kj : kj + STRIDE * width : STRIDE] += (
+                    cols[..., ki, kj].transpose(0, 3, 1, 2)
+                )
+        out = full[:, :, PADDING:-PADDING, PADDING:-PADDING]
+        out += self.b
+        return out
+
+
+class NumpyConvEncoder:
+    """`model.ConvEncoder` in numpy: images (N, 784) -> (mean, raw variance) (N, 2d)."""
+
+    def __init__(self, config: Config, weights: dict[str, np.ndarray]) -> None:
+        self.convs = [
+            (np.asarray(weights[w], np.float32), np.asarray(weights[b], np.float32))
+            for w, b in conv_names(config, "convs")
+        ]
+        self.act = _ACTIVATIONS[config.activation]
+        self.dense = NumpyMLP(
+            [(weights[w], weights[b]) for w, b in layer_names(config, "encoder")],
+            config.activation,
+        )
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        lead = x.shape[:-1]
+        h = x.reshape(-1, 1, 28, 28)
+        for w, b in self.convs:
+            h = self.act(conv2d(h, w, b))
+        return self.dense(h.reshape(len(h), -1)).reshape(*lead, -1)
+
+
+class NumpyConvDecoder:
+    """`model.ConvDecoder` in numpy: (N, d [+ K]) -> pixel logits (N, 784)."""
+
+    def __init__(self, config: Config, weights: dict[str, np.ndarray]) -> None:
+        side = conv_side(config)
+        self.shape = (config.conv_channels[-1], side, side)
+        self.act = _ACTIVATIONS[config.activation]
+        self.dense = NumpyMLP(
+            [(weights[w], weights[b]) for w, b in layer_names(config, "decoder")],
+            config.activation,
+        )
+        self.deconvs = [
+            ConvTranspose(weights[w], weights[b]) for w, b in conv_names(config, "deconvs")
+        ]
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        lead = z.shape[:-1]
+        h = self.act(self.dense(z.reshape(-1, z.shape[-1]))).reshape(-1, *self.shape)
+        last = len(self.deconvs) - 1
+        for i, deconv in enumerate(self.deconvs):
+            h = deconv(h)
+            if i < last:
+                h = self.act(h)
+        return h.reshape(*lead, -1)
+
+
 class NumpyVAE:
     """Encode, classify and decode with a model's weights, no torch needed."""
 
@@ -62,6 +158,9 @@ class NumpyVAE:
             )
             for net in mlp_dims(config)
         }
+        if config.architecture == "conv":
+            self.nets["encoder"] = NumpyConvEncoder(config, weights)
+            self.nets["decoder"] = NumpyConvDecoder(config, weights)
 
     def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and variance of q(z|x) for images flattened to (..., 784) in [0, 1]."""

@@ -14,6 +14,7 @@ import numpy as np
 
 from latentlab.core.explore.points import EncodedPoints
 from latentlab.core.vae.config import Config
+from latentlab.core.vae.density import LatentDensity
 
 # The stored test set is the explorer's encoded points (same fields), under its historic name.
 TestEncoding = EncodedPoints
@@ -33,6 +34,7 @@ class ModelRecord:
     test_encoding: TestEncoding | None = None
     created: str = field(default_factory=utc_now)
     format_version: int = 1  # of the file it was read from (latentlab.core.vae.checkpoint)
+    density: LatentDensity | None = None  # class mixtures of the encoded training set, if fitted
 
     def __post_init__(self) -> None:
         if not self.class_names:

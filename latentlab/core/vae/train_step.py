@@ -161,3 +161,45 @@ class TrainStep:
             d_cls = d_cls + probs * (d_probs - (probs * d_probs).sum(-1, keepdim=True))
         self._backward(model.classifier, cls, d_cls, input_grad=False)
         return LossParts(total, recon, kl, ce, correct)
+
+
+class AutogradStep:
+    """The same call as `TrainStep` for models it has no written-out gradients for (conv):
+    `model.loss_parts` and autograd; bfloat16 products through autocast where asked for."""
+
+    def __init__(self, model: VAE, config: Config, dtype: torch.dtype = torch.float32) -> None:
+        self.model, self.config, self.dtype = model, config, dtype
+
+    def __call__(
+        self, x: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator | None
+    ) -> LossParts:
+        from latentlab.core.vae.model import loss_parts
+
+        for p in self.model.parameters():
+            p.grad = None
+        device = x.device.type
+        with torch.autocast(device, self.dtype, enabled=self.dtype != torch.float32):
+            out = self.model(x, generator)
+        out.mu, out.var, out.recon_logits = (
+            out.mu.float(),
+            out.var.float(),
+            out.recon_logits.float(),
+        )
+        if out.class_logits is not None:
+            out.class_logits = out.class_logits.float()
+        parts = loss_parts(out, x, y, self.config)
+        parts.total.backward()
+        return LossParts(
+            parts.total.detach(),
+            parts.recon.detach(),
+            parts.kl.detach(),
+            parts.classifier.detach(),
+            parts.correct,
+        )
+
+
+def make_step(model: VAE, config: Config, dtype: torch.dtype = torch.float32):
+    """The written-out step for MLP models, autograd for conv ones."""
+    if config.architecture == "conv":
+        return AutogradStep(model, config, dtype)
+    return TrainStep(model, config, dtype)

@@ -32,7 +32,7 @@ from latentlab.core.vae.events import (
 from latentlab.core.vae.model import VAE, loss_parts
 from latentlab.core.vae.precision import precision_name, resolve_precision
 from latentlab.core.vae.record import ModelRecord, TestEncoding
-from latentlab.core.vae.train_step import TrainStep
+from latentlab.core.vae.train_step import make_step
 
 if TYPE_CHECKING:
     from latentlab.core.data.datasets import Dataset
@@ -129,6 +129,7 @@ def run_training(
     precision: str = "auto",
     cancel: Cancel = None,
     progress_every: int = 10,
+    fit_density: bool = True,
 ) -> Iterator[TrainEvent]:
     """Train a model from scratch, yielding events; the last is Finished or Failed.
 
@@ -136,13 +137,16 @@ def run_training(
     `JobCancelled` whose ``partial`` is the record after the last finished epoch (None if none).
     `precision` is the training step's matrix products (see `precision.py`); `auto` takes
     bfloat16 where the hardware does it natively. Evaluation and the saved weights are float32.
+    With `fit_density`, the finished model gets its class mixtures (`core.vae.density`), fitted
+    to its encoded training set; each epoch's sample row draws from a quick one-Gaussian-per-class
+    fit of a few thousand training images (a cancelled or failed run's record has no density).
     """
     dev = resolve_device(device)
     dtype = resolve_precision(precision, dev)
     torch.manual_seed(config.seed)
     model = VAE(config).to(dev)
     optimizer = make_optimizer(model, config)
-    step = TrainStep(model, config, dtype)
+    step = make_step(model, config, dtype)
     gen = torch.Generator(device=dev).manual_seed(config.seed)
     data = DeviceData.from_dataset(dataset, dev)
     n, bs = len(data.x_train), config.batch_size
@@ -203,15 +207,53 @@ def run_training(
                 }
             )
             snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            samples = sample_row(model, config, seed=config.seed * 1000 + epoch)
+            row_seed = config.seed * 1000 + epoch
+            quick = _quick_density(model, data, row_seed) if fit_density else None
+            samples = sample_row(model, config, seed=row_seed, density=quick)
             yield EpochEnd(
-                epoch, config.epochs, train_summary, test_summary, accuracy, elapsed, samples
+                epoch,
+                config.epochs,
+                train_summary,
+                test_summary,
+                accuracy,
+                elapsed,
+                samples,
+                "class Gaussians of the encoded training set" if quick else "the prior N(0, I)",
             )
     except JobCancelled as stop:
         raise JobCancelled(str(stop), partial=result()) from None
     record = result()
     assert record is not None
+    if fit_density:
+        from latentlab.core.vae.density_fit import fit_model_density
+
+        check_cancelled(cancel)
+        record.density, seconds = fit_model_density(
+            model, data.x_train, dataset.train_labels, seed=config.seed
+        )
+        record.metrics["density_fit_s"] = round(seconds, 2)
+        record.metrics["density_heldout_gain_nats"] = record.density.heldout_gain
     yield Finished(record)
+
+
+QUICK_DENSITY_IMAGES = 5000  # training images encoded for each epoch's sample row
+
+
+def _quick_density(model: VAE, data: DeviceData, seed: int):
+    """One full-covariance Gaussian per class of z ~ q(z|x) over the first training images."""
+    from latentlab.core.vae.density import fit_class_density
+    from latentlab.core.vae.density_fit import sample_posterior
+
+    x = data.x_train[:QUICK_DENSITY_IMAGES]
+    labels = data.y_train[:QUICK_DENSITY_IMAGES].cpu().numpy()
+    config = model.config
+    counts = np.bincount(labels, minlength=config.num_classes) if config.conditional else [len(x)]
+    if min(counts) < 2:
+        return None  # a class too rare in this slice: the row falls back to the prior
+    z = sample_posterior(model, x, seed)
+    return fit_class_density(
+        z, labels if config.conditional else None, config.num_classes, seed, max_components=1
+    )
 
 
 def _nan_message(epoch: int, batch: int, config: Config) -> str:
@@ -243,13 +285,24 @@ def evaluate(
 
 
 @torch.inference_mode()
-def sample_row(model: VAE, config: Config, seed: int) -> np.ndarray:
-    """The seed's per-epoch figure row: one prior style decoded for each class (10 images)."""
+def sample_row(model: VAE, config: Config, seed: int, density=None) -> np.ndarray:
+    """The per-epoch figure row: one style decoded for each class (10 images).
+
+    With a `density` (`core.vae.density.LatentDensity`), each class's style is drawn from its own
+    mixture; without, one prior style N(0, I) is decoded for every class.
+    """
     model.eval()
     dev = next(model.parameters()).device
     gen = torch.Generator(device=dev).manual_seed(seed)
     count = config.num_classes if config.conditional else 10
-    if config.conditional:
+    if density is not None:
+        rng = np.random.default_rng(seed)
+        if config.conditional:
+            z = np.concatenate([density.sample(1, c, rng) for c in range(count)])
+            images = model.decode(torch.from_numpy(z).to(dev), torch.eye(count, device=dev))
+        else:
+            images = model.decode(torch.from_numpy(density.sample(count, 0, rng)).to(dev))
+    elif config.conditional:
         z = torch.randn(1, config.latent_dim, generator=gen, device=dev).expand(count, -1)
         images = model.decode(z, torch.eye(count, device=dev))
     else:
