@@ -244,6 +244,12 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from ..gui.display_check import display_problem
+
+    problem = display_problem()  # before Qt: its own answer is an abort (exit 134)
+    if problem is not None:
+        print(f"latentlab: error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     for name, value in APP_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     from ..gui.app import run
