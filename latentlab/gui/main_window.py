@@ -36,7 +36,7 @@ from latentlab.core.explore.state import ExplorerState
 
 from . import help_dialogs, settings, theme
 from .capabilities import NO_POINTS_SCATTER_EXPORT, record_of, save_reason, shown_name
-from .class_selector import ClassSelector
+from .class_selector import ClassSelector, DigitKeys
 from .explore_tools import ExploreTools
 from .file_actions import FileActions, UnsavedQuestion
 from .image_pane import ImagePane
@@ -232,7 +232,9 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.busy_bar)
 
     def _build_shortcuts(self) -> None:
-        """Keys 0-9 pick the class anywhere in the window (an edited spin box keeps its digits)."""
+        """Keys 0-9 pick the class anywhere in the window (a field the user clicked into or
+        tabbed to keeps its digits: `DigitKeys`)."""
+        self.digit_keys = DigitKeys(self)
         self.digit_shortcuts: list[QShortcut] = []
         for digit in range(10):
             shortcut = QShortcut(QKeySequence(str(digit)), self)
