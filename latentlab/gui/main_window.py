@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.state = ExplorerState()
         self._info_dialog: QDialog | None = None
         self._import_dialog: Any = None  # File > Import model…, while open
+        self._preferences: QDialog | None = None  # File > Preferences…, while open
         self._shut_down = False
 
         self.loader = ModelLoader(self, test_loader)
@@ -138,6 +139,11 @@ class MainWindow(QMainWindow):
             lambda: files.export_scatter(self.scatter.export_png),
             "Ctrl+Shift+E",
         )
+        self.preferences_action = action(
+            "&Preferences…", self.open_preferences, QKeySequence.StandardKey.Preferences
+        )
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.preferences_action.setToolTip("The data folder and whether datasets may be downloaded")
         self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         if self.quit_action.shortcut().isEmpty():  # platforms without a standard Quit key
             self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -201,6 +207,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.export_image_action)
         file_menu.addAction(self.export_scatter_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.preferences_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.files.fill_recent_menu(self.recent_menu)
@@ -389,6 +397,24 @@ class MainWindow(QMainWindow):
     def _on_info_closed(self) -> None:
         self._info_dialog = None
 
+    # --- preferences --------------------------------------------------------------------------
+    @Slot()
+    def open_preferences(self) -> QDialog:
+        """File > Preferences…: the data folder and the download switch (non-modal, one)."""
+        from .preferences_dialog import PreferencesDialog
+
+        if self._preferences is None:
+            self._preferences = PreferencesDialog(self)
+            self._preferences.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self._preferences.destroyed.connect(self._on_preferences_closed)
+        self._preferences.show()
+        self._preferences.raise_()
+        return self._preferences
+
+    @Slot()
+    def _on_preferences_closed(self) -> None:
+        self._preferences = None
+
     # --- importing ----------------------------------------------------------------------------
     @Slot()
     def open_import_dialog(self) -> Any:
@@ -425,6 +451,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.insight_tools.shutdown()
+        if self._preferences is not None:
+            self._preferences.done(0)  # a download it started is cancelled and joined
         if self._import_dialog is not None:
             self._import_dialog.shutdown()
         if self.training is not None:

@@ -282,7 +282,7 @@ def test_clicking_a_point_loads_its_reconstruction(qtbot, explorer_window, cvae_
     assert window.original_view.image() is None
     assert window.original_view.caption() in (
         "loading the test images…",
-        "original not available (no MNIST data found)",
+        "original not available (no MNIST data found; get it in File > Preferences…)",
     )
 
 
