@@ -17,6 +17,8 @@ from typing import NoReturn
 from ..core.errors import LatentlabError
 from ..core.text import first_line, shown_path
 from .common import EXIT_CANCELLED, EXIT_ERROR, EXIT_USAGE, join_vector_options
+from .desktop import add_desktop_parser, cmd_install_desktop
+from .doctor import add_doctor_parser, cmd_doctor
 from .import_command import add_import_parser, cmd_import
 from .models import cmd_eval, cmd_info, info_dict, info_text
 from .pictures import add_class, add_scale, cmd_decode, cmd_manifold, cmd_morph, cmd_sample
@@ -231,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the training presets")
     add_import_parser(sub)
+    add_doctor_parser(sub)
+    add_desktop_parser(sub)
     return parser
 
 
@@ -281,6 +285,8 @@ COMMANDS = {
     "manifold": cmd_manifold,
     "decode": cmd_decode,
     "import": cmd_import,
+    "doctor": cmd_doctor,
+    "install-desktop": cmd_install_desktop,
 }
 
 
