@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -52,6 +52,10 @@ from .test_images import TestImages
 from .window_layout import WindowLayout
 
 APP_TITLE = "latentlab"
+NO_MODEL_TIP = "Open a model first (File > Open model…)"
+BOTTOM_DOCK_SHARE = 0.38  # of the window's height, at most, for a bottom dock opened
+SEPARATOR_SLACK = 16  # dock separators and margins, in pixels
+SLIDERS_MIN_HEIGHT = 180  # two slider rows with their strips stay in view however docks grow
 
 TrainingFactory = Callable[[QWidget], Any]
 
@@ -82,6 +86,7 @@ class MainWindow(QMainWindow):
         self._info_dialog: QDialog | None = None
         self._import_dialog: Any = None  # File > Import model…, while open
         self._preferences: QDialog | None = None  # File > Preferences…, while open
+        self._sizes = (QSize(), QSize())  # the window's last size and the one before it
         self._shut_down = False
 
         self.loader = ModelLoader(self, test_loader)
@@ -109,7 +114,12 @@ class MainWindow(QMainWindow):
         )
         self.explore_tools = ExploreTools(shell)  # Morph, Manifold grid, Nearest test images
         self.insight_tools = InsightTools(shell)  # Draw, Evaluate
+        self._model_tools = self._tools_needing_a_model()
+        morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
+        morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))
+        morph.playing_changed.connect(lambda on: None if on else self.sliders.show_point(None))
         self.state.events.document.connect(self._on_document)
+        self._arrange_docks()
         self.layout_memory = WindowLayout(self, self.splitter, self.training_dock)
         self.layout_memory.restore()
         self._on_document()
@@ -169,6 +179,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.selector)
         left_layout.addWidget(self.image_pane)
         left_layout.addWidget(self.sliders, 1)
+        self.sliders.setMinimumHeight(SLIDERS_MIN_HEIGHT)  # docks cannot squeeze it away
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -249,6 +260,77 @@ class MainWindow(QMainWindow):
             shortcut.setWhatsThis("Choose the class with that number")
             shortcut.activated.connect(lambda d=digit: self.selector.select(d))
             self.digit_shortcuts.append(shortcut)
+
+    def _arrange_docks(self) -> None:
+        """The bottom docks share one tabbed place (side by side, their widths would add up and
+        widen the window past the screen); a dock opened from a menu comes to the front at a
+        height that leaves the sliders room."""
+        bottom = [
+            dock
+            for dock in self.findChildren(QDockWidget)
+            if self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+        ]
+        for dock in bottom[1:]:
+            self.tabifyDockWidget(bottom[0], dock)
+        self._bottom_docks = bottom
+        for dock in self.findChildren(QDockWidget):
+            dock.toggleViewAction().triggered.connect(
+                lambda on, d=dock: self._bring_dock_forward(d) if on else None
+            )
+
+    def _bring_dock_forward(self, dock: QDockWidget) -> None:
+        """A dock the user opened: in front of its tab group, sized to leave the sliders room,
+        and never widening the window: a side dock that does not fit beside the explorer joins
+        the bottom tabs instead."""
+        if dock.isFloating():
+            dock.raise_()
+            return
+        self._keep_size(self._size_before_dock())
+        area = self.dockWidgetArea(dock)
+        if area in (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea):
+            side_by_side = (
+                self.centralWidget().minimumSizeHint().width()
+                + dock.minimumSizeHint().width()
+                + SEPARATOR_SLACK
+            )
+            others = [d for d in self._bottom_docks if d is not dock]
+            if side_by_side > self.width() and others:
+                self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+                self.tabifyDockWidget(others[0], dock)
+                dock.show()
+                area = Qt.DockWidgetArea.BottomDockWidgetArea
+        dock.raise_()
+        if area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            size = min(dock.sizeHint().height(), int(self.height() * BOTTOM_DOCK_SHARE))
+            self.resizeDocks(
+                [dock], [max(size, dock.minimumSizeHint().height())], Qt.Orientation.Vertical
+            )
+
+    def _size_before_dock(self) -> QSize:
+        """The window's size before a dock that was just shown made Qt widen it (if it did)."""
+        recent, previous = self._sizes
+        return previous if recent == self.size() and previous.isValid() else recent
+
+    def _keep_size(self, size: QSize) -> None:
+        """Once the docks are laid out, shrink the window back to `size` (as far as the
+        widgets' minimum sizes allow): opening a dock never grows the window."""
+        if size.isValid() and (self.width() > size.width() or self.height() > size.height()):
+            QTimer.singleShot(0, lambda: self.resize(size) if not self.isMaximized() else None)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._sizes = (event.size(), event.oldSize())
+        super().resizeEvent(event)
+
+    def _tools_needing_a_model(self) -> list[tuple[QAction, QDockWidget, str]]:
+        """The Explore docks' actions (with their tips), disabled while no model is open."""
+        tools, insight = self.explore_tools, self.insight_tools
+        pairs = [
+            (tools.morph_action, tools.morph_dock),
+            (tools.manifold_action, tools.manifold_dock),
+            (tools.neighbours_action, tools.neighbours_dock),
+            (insight.draw_action, insight.draw_dock),
+        ]
+        return [(act, dock, act.toolTip()) for act, dock in pairs]
 
     def _create_training(self, factory: TrainingFactory | None) -> Any:
         """The training controller and its dock; without one, Train is disabled (and says why)."""
@@ -367,12 +449,14 @@ class MainWindow(QMainWindow):
         dock = self.training_dock
         if running and dock is not None:
             first_time = not dock.isVisible()
+            before = self.size()
             dock.show()
             dock.raise_()
             if first_time and not dock.isFloating():
                 # The panel would take half the window; the explorer stays the main view.
-                size = max(280, int(self.height() * 0.4))
+                size = max(280, int(self.height() * BOTTOM_DOCK_SHARE))
                 self.resizeDocks([dock], [size], Qt.Orientation.Vertical)
+                self._keep_size(before)
 
     # --- model menu -------------------------------------------------------------------------
     @Slot()
@@ -477,6 +561,15 @@ class MainWindow(QMainWindow):
             self.reset_action,
         ):
             act.setEnabled(loaded)
+        if not loaded:  # with a model, each tool says itself what the model allows
+            for act, dock, _tip in self._model_tools:
+                act.setEnabled(False)
+                act.setToolTip(NO_MODEL_TIP)
+                dock.hide()
+        else:
+            for act, _dock, tip in self._model_tools[:2]:  # morph and manifold: any model
+                act.setEnabled(True)
+                act.setToolTip(tip)
         mapped = loaded and document.points is not None
         self.export_scatter_action.setEnabled(mapped)
         self.export_scatter_action.setToolTip(

@@ -306,3 +306,20 @@ def downloads_allowed() -> bool:
 
 def set_downloads_allowed(allowed: bool) -> None:
     settings().setValue(ALLOW_DOWNLOAD_KEY, bool(allowed))
+
+
+# --- the last folder a file dialog used (every file dialog of the app starts there) -------------
+
+LAST_FOLDER_KEY = "files/last_folder"
+
+
+def last_folder() -> str | None:
+    """The folder the last file dialog ended in, if it still exists."""
+    value = settings().value(LAST_FOLDER_KEY, "")
+    return value if isinstance(value, str) and value and Path(value).is_dir() else None
+
+
+def remember_folder(path: str | Path, *, is_folder: bool = False) -> None:
+    """Remember the folder of `path` (or `path` itself, a chosen folder) for the next dialog."""
+    chosen = Path(path).resolve()
+    settings().setValue(LAST_FOLDER_KEY, str(chosen if is_folder else chosen.parent))
