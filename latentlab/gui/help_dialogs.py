@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 SHORTCUTS_KEY = QKeySequence.StandardKey.HelpContents  # F1 on most platforms
 ABOUT_KEY = "Ctrl+F1"
+SCATTER_HELP_KEY = "Shift+F1"
 HEADERS = ("Keys", "Command", "Where")
 PROJECT = "latentlab"
 
@@ -264,6 +265,8 @@ BUILTIN_TIPS = {
     "qt_dockwidget_closebutton": "Close this panel (View menu shows it again)",
     "qt_dockwidget_floatbutton": "Float this panel in its own window, or dock it again",
     "qt_menubar_ext_button": "More menus",
+    "ScrollLeftButton": "Show the panels' tabs further left",
+    "ScrollRightButton": "Show the panels' tabs further right",
 }
 
 
@@ -292,6 +295,7 @@ class HelpMenu(QObject):
         self.about_action.setStatusTip("Version and credits")
         self.about_action.triggered.connect(self.show_about)
         self.scatter_action = QAction("&Reading the scatter…", window)
+        self.scatter_action.setShortcut(QKeySequence(SCATTER_HELP_KEY))
         self.scatter_action.setStatusTip(
             "What the scatter shows, and why a conditional model's classes overlap"
         )

@@ -152,6 +152,8 @@ class MainWindow(QMainWindow):
         self.preferences_action = action(
             "&Preferences…", self.open_preferences, QKeySequence.StandardKey.Preferences
         )
+        if self.preferences_action.shortcut().isEmpty():  # no standard key (most of Linux)
+            self.preferences_action.setShortcut(QKeySequence("Ctrl+,"))
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.preferences_action.setToolTip("The data folder and whether datasets may be downloaded")
         self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)

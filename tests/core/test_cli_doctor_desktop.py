@@ -92,8 +92,9 @@ def test_install_desktop_puts_the_entry_and_icon_under_xdg_data_home(tmp_path):
     assert out.stdout.startswith("latentlab: removed 3 files")
 
 
-def test_the_icon_script_draws_the_committed_icon(tmp_path):
+def test_the_icon_script_draws_the_committed_icon(tmp_path, monkeypatch):
     """resources/make_icon.py is the icon's source: its SVG is the one committed."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # no __pycache__ in resources/
     sys.path.insert(0, str(ROOT / "resources"))
     try:
         import make_icon

@@ -98,16 +98,21 @@ def test_evaluate_without_data_offers_the_folder_then_evaluates(
     qtbot.waitUntil(lambda: tools.report_dialog is None, timeout=WAIT_MS)
 
 
-def test_with_downloads_off_the_dialog_names_the_switch(qtbot):
+def test_with_downloads_off_the_dialog_names_the_switch(qtbot, tmp_path):
+    from latentlab.core.data import datasets
+    from latentlab.core.errors import DataError
+
     settings.set_downloads_allowed(False)
-    error = "MNIST data not found (looked in 1 folder)\nLooked in:\n  /x [user cache]: empty\n"
-    error += "Downloading is off; turn it on to fetch the files (needs internet access)."
+    with pytest.raises(DataError) as info:
+        datasets.locate("mnist", tmp_path)
+    error = str(info.value)
+    assert "latentlab data fetch --dataset mnist" in error  # the CLI's way, in the core's text
     dialog = DataDialog("mnist", None, error)
     qtbot.addWidget(dialog)
     assert not dialog.download_button.isEnabled()
     assert dialog.download_button.toolTip() == DOWNLOAD_OFF_TIP
     assert "File > Preferences…" in dialog.details.toPlainText()
-    assert "turn it on to fetch" not in dialog.details.toPlainText()
+    assert "latentlab data fetch" not in dialog.details.toPlainText()
 
     settings.set_downloads_allowed(True)
     dialog = DataDialog("mnist", None, error)
