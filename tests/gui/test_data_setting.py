@@ -132,3 +132,20 @@ def test_a_failed_download_leaves_no_connecting_line(qtbot, tmp_path):
     assert dialog.heading.text().startswith("The download failed")
     assert not dialog.progress_label.isVisible()
     assert dialog.download_button.isEnabled()
+
+
+def test_preferences_get_data_says_where_it_is_or_offers_to_locate_it(
+    qtbot, open_explorer_window, tiny_dataset, monkeypatch
+):
+    window = open_explorer_window()
+    prefs = window.open_preferences()
+    dialog = prefs.get_data("tiny")  # not in the usual folders
+    assert dialog is not None and dialog.isVisible()
+    assert prefs.status.text() == "Tiny: not found"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tiny_dataset.dir))
+    dialog.choose_button.click()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert prefs.data_dir_edit.text() == str(tiny_dataset.dir) == settings.data_dir()
+    assert prefs.get_data("tiny") is None  # found now: no dialog, the folder is said
+    assert prefs.status.text() == f"Tiny: found in {tiny_dataset.dir}"
+    prefs.reject()
