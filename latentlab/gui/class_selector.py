@@ -191,7 +191,9 @@ class DigitKeys(QObject):
 
     Qt gives a focused spin box every digit (it claims them before shortcuts run), so at
     start-up, when the window hands focus to the first field in a dock, the keys would be lost.
-    This filter lets a field keep the digits only when the user put the focus there.
+    This filter lets a field keep the digits only when the user put the focus there. It sits on
+    the window's text fields only (`watch`, again whenever widgets are added), not on the whole
+    application, so no other event pays for it.
     """
 
     def __init__(self, window: QWidget) -> None:
@@ -199,24 +201,32 @@ class DigitKeys(QObject):
         self._window = window
         self._chosen: QWidget | None = None  # the text field the user focused, if any
         app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def watch(self, root: QWidget | None = None) -> None:
+        """Filter the text fields under `root` (default: the window)."""
+        root = root or self._window
+        for widget in root.findChildren(QWidget):
+            if isinstance(widget, TEXT_ENTRIES):
+                widget.installEventFilter(self)  # once: installing again only moves it first
 
     def typing_in(self) -> QWidget | None:
         """The text field taking the digits now (the user focused it), or None."""
         entry = text_entry(QApplication.focusWidget())
         return entry if entry is not None and entry is self._chosen else None
 
+    @Slot(object, object)
+    def _on_focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        if now is not None and now.window() is self._window and text_entry(now) is None:
+            self._chosen = None  # the focus left the fields (a button, the scatter…)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if (
-            kind == QEvent.Type.FocusIn
-            and isinstance(watched, QWidget)
-            and watched.window() is self._window
-        ):
+        if kind == QEvent.Type.FocusIn and isinstance(watched, QWidget):
             entry = text_entry(watched)
             if entry is None:
-                self._chosen = None  # the focus left the fields
+                pass
             elif event.reason() in USER_FOCUS:  # type: ignore[attr-defined]
                 self._chosen = entry
             elif entry is not self._chosen:  # handed out by the window, not chosen

@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.layout_memory.restore()
         self._on_document()
         self.help = help_dialogs.HelpMenu(self)  # last, so Help stays the last menu
+        self.digit_keys.watch()  # every field the docks brought
 
     # --- construction ----------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -578,3 +579,5 @@ class MainWindow(QMainWindow):
             NO_POINTS_SCATTER_EXPORT if loaded and not mapped else "Save the scatter as a PNG"
         )
         self.status_model.setText("" if document is None else status_text(document))
+        if hasattr(self, "digit_keys"):  # a new model's slider rows bring new value boxes
+            QTimer.singleShot(0, self.digit_keys.watch)
