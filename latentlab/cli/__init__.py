@@ -95,6 +95,10 @@ class Parser(argparse.ArgumentParser):
         choices = re.search(r"\(choose from (.*)\)$", message)
         if choices:  # 'a', 'b', 'c' -> a, b, c: the list of commands fits in two lines
             message = message[: choices.start(1)] + choices[1].replace("'", "") + ")"
+        if message.startswith("argument COMMAND: invalid choice: "):  # two lines, not three
+            message = "unknown command " + message.split(": ", 2)[2].replace(
+                "choose from", "one of"
+            )
         self.exit(
             EXIT_USAGE,
             f"{self.prog}: error: {shown_path(message)}\nsee `{self.prog} --help`\n",
