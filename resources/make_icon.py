@@ -50,9 +50,7 @@ def svg() -> str:
     for colour, x, y, r in points():
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{colour}" stroke="none"/>')
     x, y = RING_AT
-    parts.append(
-        f'<circle cx="{x}" cy="{y}" r="28" fill="none" stroke="{RING}" stroke-width="7"/>'
-    )
+    parts.append(f'<circle cx="{x}" cy="{y}" r="28" fill="none" stroke="{RING}" stroke-width="7"/>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
