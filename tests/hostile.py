@@ -176,7 +176,8 @@ BOUNDS_CASES: list[Hostile] = [  # refused before the file is read
         "header-nested-deep",
         "deep.safetensors",
         _raw_header(b'{"x": ' + b"[" * DEEP + b"]" * DEEP + b"}"),
-        r"not a valid safetensors file \(header is nested too deeply to be read\)",
+        r"the file is damaged \(its table of contents is nested too deeply to be read\); "
+        "download or save it again",
     ),
     Hostile(
         "header-huge-integer",
@@ -186,19 +187,19 @@ BOUNDS_CASES: list[Hostile] = [  # refused before the file is read
             + HUGE_INT.encode()
             + b"]}}"
         ),
-        r"not a valid safetensors file \(header holds a number with too many digits",
+        r"the file is damaged \(its table of contents holds a number with too many digits",
     ),
     Hostile(
         "metadata-nested-deep",
         "meta-deep.safetensors",
         _raw_metadata(lambda m: "[" * DEEP + "]" * DEEP),
-        "latentlab metadata is nested too deeply to be read",
+        "its latentlab description is nested too deeply to be read",
     ),
     Hostile(
         "metadata-huge-integer",
         "meta-digits.safetensors",
         _raw_metadata(lambda m: json.dumps(m)[:-1] + f', "epochs_seen": {HUGE_INT}}}'),
-        "latentlab metadata holds a number with too many digits to be read",
+        "its latentlab description holds a number with too many digits to be read",
     ),
     Hostile(
         "config-infinite",
@@ -210,13 +211,14 @@ BOUNDS_CASES: list[Hostile] = [  # refused before the file is read
         "absurd-means",
         "absurd.safetensors",
         _with(lambda t, m: _set(t, "test_encoding.mu", (3, 1), 3e38)),
-        r"test encoding mu holds 3e\+38, beyond the 10000 a trained encoder gives",
+        r"its encoded test points' mu hold 3e\+38, beyond the 10000 a trained encoder gives",
     ),
     Hostile(
         "padded",
         "padded.safetensors",
         _padded(64 * MIB),
-        r"not a valid safetensors file \([\d,]+ bytes more than the [\d,]+ its header declares",
+        r"the file is longer than it should be \([\d,]+ bytes, [\d,]+ more than the [\d,]+ it "
+        r"says it holds\): it is padded or damaged; download or save it again",
     ),
     Hostile(
         "sparse-2gb",
@@ -275,23 +277,34 @@ def _zeros_crc_after(head: bytes, mib: int) -> int:
 CASES: list[Hostile] = [
     Hostile("torch-zip-pickle", "model.pt.safetensors", _torch_zip, "pickled PyTorch"),
     Hostile("legacy-pickle", "old.safetensors", _legacy_pickle, "pickled PyTorch"),
-    Hostile("truncated", "cut.safetensors", _truncated, "not a valid safetensors"),
-    Hostile("lying-header", "lies.safetensors", _lying_header, "not a valid safetensors"),
+    Hostile(
+        "truncated",
+        "cut.safetensors",
+        _truncated,
+        r"the file is cut short \([\d,]+ of [\d,]+ bytes\): it was not fully downloaded or "
+        "copied; download or save it again",
+    ),
+    Hostile("lying-header", "lies.safetensors", _lying_header, "the file is damaged"),
     Hostile("empty", "empty.safetensors", lambda p: p.write_bytes(b""), r"empty \(0 bytes\)"),
     Hostile("folder", "folder.safetensors", _folder, "is a folder"),
-    Hostile("text", "notes.safetensors", lambda p: p.write_text("hello " * 20), "not a valid"),
+    Hostile(
+        "text",
+        "notes.safetensors",
+        lambda p: p.write_text("hello " * 20),
+        r"this is not a latentlab model file \(it looks like text\)",
+    ),
     Hostile("no-metadata", "plain.safetensors", _no_metadata, "not a latentlab model"),
     Hostile(
         "metadata-not-json",
         "meta.safetensors",
         _with(lambda t, m: None, raw_meta="{format_version: 1,"),
-        "metadata is not valid JSON",
+        "latentlab description is not valid JSON",
     ),
     Hostile(
         "metadata-wrong-shape",
         "meta-list.safetensors",
         _with(lambda t, m: None, raw_meta="[1, 2, 3]"),
-        "metadata must be a JSON object",
+        "latentlab description must be a JSON object",
     ),
     Hostile(
         "config-wrong-type",
@@ -309,55 +322,55 @@ CASES: list[Hostile] = [
         "missing-tensor",
         "missing.safetensors",
         _with(lambda t, m: t.pop("encoder.layers.1.weight")),
-        "missing tensors for this config: encoder.layers.1.weight",
+        "weights its settings need are missing: encoder.layers.1.weight",
     ),
     Hostile(
         "extra-tensor",
         "extra.safetensors",
         _with(lambda t, m: t.update({"encoder.layers.9.weight": np.ones((2, 2), np.float32)})),
-        "unexpected tensors for this config: encoder.layers.9.weight",
+        "weights its settings do not use: encoder.layers.9.weight",
     ),
     Hostile(
         "wrong-shape",
         "shape.safetensors",
         _with(lambda t, m: t.update({"decoder.layers.1.bias": np.zeros(100, np.float32)})),
-        r"tensor decoder.layers.1.bias has shape \[100\] but the config needs \[784\]",
+        r"the weights decoder.layers.1.bias have shape \[100\] but its settings need \[784\]",
     ),
     Hostile(
         "wrong-dtype",
         "dtype.safetensors",
         _with(lambda t, m: t.update({"decoder.layers.1.bias": np.zeros(784, np.float64)})),
-        "tensor decoder.layers.1.bias is float64, expected float32",
+        "the weights decoder.layers.1.bias are float64, not float32",
     ),
     Hostile(
         "nan-weight",
         "nan.safetensors",
         _with(lambda t, m: _set(t, "decoder.layers.0.weight", (3, 1), np.nan)),
-        "tensor decoder.layers.0.weight contains NaN or infinite values",
+        "the weights decoder.layers.0.weight hold NaN or infinite values",
     ),
     Hostile(
         "inf-weight",
         "inf.safetensors",
         _with(lambda t, m: _set(t, "classifier.layers.1.bias", (2,), -np.inf)),
-        "tensor classifier.layers.1.bias contains NaN or infinite values",
+        "the weights classifier.layers.1.bias hold NaN or infinite values",
     ),
     Hostile(
         "config-disagrees-layers",
         "hidden.safetensors",
         _with(lambda t, m: m["config"].update(decoder_hidden=[64])),
-        "has shape .* but the config needs",
+        "have shape .* but its settings need",
     ),
     Hostile(
         "config-disagrees-latent",
         "latent.safetensors",
         _with(lambda t, m: m["config"].update(latent_dim=5)),
-        "has shape .* but the config needs|missing tensors",
+        "have shape .* but its settings need|weights its settings need are missing",
     ),
     Hostile(
         "encoding-bad-labels",
         "labels.safetensors",
         _with(lambda t, m: _set(t, "test_encoding.labels", (0,), 77)),
-        "test encoding labels must be uint8 class numbers below 10",
+        "its encoded test points' labels must be uint8 classes below 10",
     ),
     Hostile(
         "no-test-encoding",
@@ -369,7 +382,7 @@ CASES: list[Hostile] = [
         "non-ascii-path",
         "modèle-数字-ü.safetensors",
         _with(lambda t, m: _set(t, "encoder.layers.0.bias", (0,), np.nan)),
-        "contains NaN or infinite values",
+        "hold NaN or infinite values",
     ),
 ]
 

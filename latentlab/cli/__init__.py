@@ -18,6 +18,8 @@ from ..core.errors import LatentlabError
 from ..core.text import first_line, shown_path
 from .common import EXIT_CANCELLED, EXIT_ERROR, EXIT_USAGE, join_vector_options
 from .density import add_density_parser, cmd_fit_density
+from .desktop import add_desktop_parser, cmd_install_desktop
+from .doctor import add_doctor_parser, cmd_doctor
 from .import_command import add_import_parser, cmd_import
 from .models import cmd_eval, cmd_info, info_dict, info_text
 from .pictures import add_class, add_scale, cmd_decode, cmd_manifold, cmd_morph, cmd_sample
@@ -94,7 +96,10 @@ class Parser(argparse.ArgumentParser):
         choices = re.search(r"\(choose from (.*)\)$", message)
         if choices:  # 'a', 'b', 'c' -> a, b, c: the list of commands fits in two lines
             message = message[: choices.start(1)] + choices[1].replace("'", "") + ")"
-            message = message.replace("argument COMMAND: invalid choice", "unknown command")
+        if message.startswith("argument COMMAND: invalid choice: "):  # two lines, not three
+            message = "unknown command " + message.split(": ", 2)[2].replace(
+                "choose from", "one of"
+            )
         self.exit(
             EXIT_USAGE,
             f"{self.prog}: error: {shown_path(message)}\nsee `{self.prog} --help`\n",
@@ -248,6 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="list the training presets")
     add_import_parser(sub)
     add_density_parser(sub)
+    add_doctor_parser(sub)
+    add_desktop_parser(sub)
     return parser
 
 
@@ -261,6 +268,12 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from ..gui.display_check import display_problem
+
+    problem = display_problem()  # before Qt: its own answer is an abort (exit 134)
+    if problem is not None:
+        print(f"latentlab: error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     for name, value in APP_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     from ..gui.app import run
@@ -293,6 +306,8 @@ COMMANDS = {
     "decode": cmd_decode,
     "import": cmd_import,
     "fit-density": cmd_fit_density,
+    "doctor": cmd_doctor,
+    "install-desktop": cmd_install_desktop,
 }
 
 

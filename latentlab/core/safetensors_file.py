@@ -75,6 +75,49 @@ def file_error(path: Path, problem: str) -> ModelFileError:
     return ModelFileError(f"{shown_path(path)}: {problem}")
 
 
+# The words of these messages are the user's: what happened to the file and what to do, never
+# the format's parts (header, tensor, offsets); the detail that helps a bug report stays in
+# brackets at the end.
+AGAIN = "download or save it again"
+DAMAGED = f"the file is damaged ({{}}); {AGAIN}"
+TEXT_SAMPLE_BYTES = 4096
+
+
+def looks_like_text(sample: bytes) -> bool:
+    """Whether the first bytes of a file are text (UTF-8, no NUL, nearly all printable)."""
+    if not sample or b"\0" in sample:
+        return False
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:  # only a character cut by the sample's end is allowed
+            return False
+        text = sample[: exc.start].decode("utf-8")
+    printable = sum(ch.isprintable() or ch in "\t\n\r" for ch in text)
+    return printable >= 0.95 * max(1, len(text))
+
+
+def not_this_kind(what: str, sample: bytes) -> str:
+    """The problem for a file that is no safetensors file at all (text, or other bytes)."""
+    if looks_like_text(sample):
+        return (
+            f"this is not {what} file (it looks like text); choose a .safetensors model saved "
+            "by latentlab"
+        )
+    return (
+        f"this is not {what} file (its first bytes are not a model file's); choose a "
+        ".safetensors model saved by latentlab"
+    )
+
+
+def cut_short(size: int, expected: int, *, at_least: bool = False) -> str:
+    of = f"of at least {expected:,}" if at_least else f"of {expected:,}"
+    return (
+        f"the file is cut short ({size:,} {of} bytes): it was not fully downloaded or copied; "
+        f"{AGAIN}"
+    )
+
+
 def read_safetensors(
     path: str | os.PathLike[str],
     *,
@@ -113,7 +156,7 @@ def read_safetensors(
                     f"({describe_size(max_bytes)} at most); it is not {what} file",
                 )
             head = f.read(8)
-            header_size, header = _check_declared_size(path, f, head, size)
+            header_size, header = _check_declared_size(path, f, head, size, what)
             if on_header is not None:
                 on_header(header)
             buffer = bytearray(size - 8 - header_size)
@@ -128,48 +171,53 @@ def read_safetensors(
     return SafetensorsFile(header, _tensor_views(path, header, buffer))
 
 
-def _check_declared_size(path: Path, f: Any, head: bytes, size: int) -> tuple[int, dict[str, Any]]:
+def _check_declared_size(
+    path: Path, f: Any, head: bytes, size: int, what: str
+) -> tuple[int, dict[str, Any]]:
     """Read the header only, and refuse the file unless its size is exactly what it declares."""
     try:
         header_size = _header_size(path, head, size)
         raw = f.read(header_size)
         if len(raw) != header_size:
-            raise FileRefused("the file ended inside its header (did it change while being read?)")
+            raise FileRefused("the file ended while being read (did it change meanwhile?)")
         header = _decode_header(path, raw)
-    except ModelFileError:
+    except ModelFileError as exc:
         # Only after the bytes failed as safetensors: a valid header length can start with 0x80.
         if head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05"):
             raise file_error(
                 path,
-                "not a safetensors file: it looks like a pickled PyTorch file, which latentlab "
-                "never opens (pickles can run code). Convert it to .safetensors.",
+                "this is a pickled PyTorch file, which latentlab never opens (pickles can run "
+                "code); convert it to .safetensors",
             ) from None
+        f.seek(0)
+        sample = f.read(TEXT_SAMPLE_BYTES)
+        if isinstance(exc, _NotSafetensors) or looks_like_text(sample):
+            raise file_error(path, not_this_kind(what, sample)) from None
         raise
     declared = 8 + header_size + _data_size(path, header)
     if size < declared:
-        raise file_error(
-            path,
-            f"not a valid safetensors file (truncated: the header declares {declared:,} bytes, "
-            f"the file has {size:,})",
-        )
+        raise file_error(path, cut_short(size, declared))
     if size > declared:
         raise file_error(
             path,
-            f"not a valid safetensors file ({size - declared:,} bytes more than the {declared:,} "
-            "its header declares; the file is padded or damaged, save or download it again)",
+            f"the file is longer than it should be ({size:,} bytes, {size - declared:,} more "
+            f"than the {declared:,} it says it holds): it is padded or damaged; {AGAIN}",
         )
     return header_size, header
 
 
+class _NotSafetensors(ModelFileError):
+    """The first bytes cannot start a safetensors file (said as "not a model file")."""
+
+
 def _header_size(path: Path, head: bytes, size: int) -> int:
     if len(head) < 8:
-        raise file_error(path, f"truncated: {len(head)} bytes, too short for a safetensors header")
+        raise _NotSafetensors(f"{len(head)} bytes")
     (header_size,) = struct.unpack("<Q", head)
-    if header_size > MAX_HEADER_BYTES or 8 + header_size > size:
-        raise file_error(
-            path,
-            f"not a valid safetensors file (header claims {header_size} bytes, file has {size})",
-        )
+    if header_size > MAX_HEADER_BYTES:
+        raise _NotSafetensors(f"declared {header_size}")
+    if 8 + header_size > size:
+        raise file_error(path, cut_short(size, 8 + header_size, at_least=True))
     return header_size
 
 
@@ -177,9 +225,11 @@ def _decode_header(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         header = parse_json(raw)
     except JsonProblem as exc:
-        raise file_error(path, f"not a valid safetensors file (header {exc})") from None
+        if str(exc) == "is not JSON":
+            raise _NotSafetensors("not JSON") from None
+        raise file_error(path, DAMAGED.format(f"its table of contents {exc}")) from None
     if not isinstance(header, dict):
-        raise file_error(path, "not a valid safetensors file (header is not a JSON object)")
+        raise _NotSafetensors("not an object")
     return header
 
 
@@ -200,10 +250,7 @@ def _data_size(path: Path, header: dict[str, Any]) -> int:
             and all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
             and 0 <= offsets[0] <= offsets[1]
         ):
-            raise file_error(
-                path,
-                f"not a valid safetensors file (tensor {_short(name)!r} has no valid data_offsets)",
-            )
+            raise file_error(path, DAMAGED.format(f"{_short(name)!r} has no valid place in it"))
         end = max(end, offsets[1])
     return end
 
@@ -219,28 +266,28 @@ def _tensor_views(path: Path, header: dict[str, Any], buffer: bytearray) -> dict
     for name, entry in header.items():
         if name == "__metadata__":
             continue
-        bad = f"not a valid safetensors file (tensor {_short(name)!r} "
+        bad = f"{_short(name)!r} "
         dtype = DTYPES.get(entry.get("dtype")) if isinstance(entry.get("dtype"), str) else None
         if dtype is None:
-            raise file_error(path, bad + f"has an unknown dtype {str(entry.get('dtype'))[:20]!r})")
+            kind = str(entry.get("dtype"))[:20]
+            raise file_error(path, DAMAGED.format(bad + f"has an unknown number type {kind!r}"))
         shape = entry.get("shape")
         if not (
             isinstance(shape, list)
             and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
         ):
-            raise file_error(path, bad + "has no valid shape)")
+            raise file_error(path, DAMAGED.format(bad + "has no valid shape"))
         start, stop = entry["data_offsets"]
         count = math.prod(shape)
         if count * np.dtype(dtype).itemsize != stop - start:
-            raise file_error(path, bad + "has a shape that does not fit its data_offsets)")
+            raise file_error(path, DAMAGED.format(bad + "has a shape that does not fit its bytes"))
         spans.append((start, stop, name))
         tensors[name] = np.frombuffer(buffer, dtype=dtype, count=count, offset=start).reshape(shape)
     position = 0
     for start, stop, name in sorted(spans):
         if start != position:
             raise file_error(
-                path,
-                f"not a valid safetensors file (tensor {_short(name)!r} overlaps or leaves a gap)",
+                path, DAMAGED.format(f"{_short(name)!r} overlaps another array or leaves a gap")
             )
         position = stop
     return tensors

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
     QButtonGroup,
+    QComboBox,
     QGridLayout,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -148,3 +154,93 @@ class ClassSelector(QWidget):
     @Slot(int)
     def _on_clicked(self, index: int) -> None:
         self.state.set_class(index)
+
+
+# --- keys 0-9 ------------------------------------------------------------------------------------
+
+TEXT_ENTRIES = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
+# Focus the user gave a field (a click, Tab): there, digits are typed. Focus the window handed
+# out by itself (activation, start-up, a dock appearing) does not make a field take the digits.
+USER_FOCUS = (
+    Qt.FocusReason.MouseFocusReason,
+    Qt.FocusReason.TabFocusReason,
+    Qt.FocusReason.BacktabFocusReason,
+    Qt.FocusReason.ShortcutFocusReason,
+)
+DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
+
+
+def text_entry(widget: QWidget | None) -> QWidget | None:
+    """The text field `widget` belongs to (a spin box's line edit is its spin box), or None."""
+    while widget is not None:
+        if isinstance(widget, TEXT_ENTRIES):
+            parent = widget.parentWidget()
+            if isinstance(widget, QLineEdit) and isinstance(parent, QAbstractSpinBox | QComboBox):
+                return parent
+            if isinstance(widget, QLineEdit) and widget.isReadOnly():
+                return None
+            return widget
+        if isinstance(widget, QComboBox) and widget.isEditable():
+            return widget
+        widget = widget.parentWidget() if isinstance(widget, QLineEdit) else None
+    return None
+
+
+class DigitKeys(QObject):
+    """Keys 0-9 choose the class in `window` unless the user is typing in a text field.
+
+    Qt gives a focused spin box every digit (it claims them before shortcuts run), so at
+    start-up, when the window hands focus to the first field in a dock, the keys would be lost.
+    This filter lets a field keep the digits only when the user put the focus there. It sits on
+    the window's text fields only (`watch`, again whenever widgets are added), not on the whole
+    application, so no other event pays for it.
+    """
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        self._chosen: QWidget | None = None  # the text field the user focused, if any
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def watch(self, root: QWidget | None = None) -> None:
+        """Filter the text fields under `root` (default: the window)."""
+        root = root or self._window
+        for widget in root.findChildren(QWidget):
+            if isinstance(widget, TEXT_ENTRIES):
+                widget.installEventFilter(self)  # once: installing again only moves it first
+
+    def typing_in(self) -> QWidget | None:
+        """The text field taking the digits now (the user focused it), or None."""
+        entry = text_entry(QApplication.focusWidget())
+        return entry if entry is not None and entry is self._chosen else None
+
+    @Slot(object, object)
+    def _on_focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        if now is not None and now.window() is self._window and text_entry(now) is None:
+            self._chosen = None  # the focus left the fields (a button, the scatter…)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            entry = text_entry(watched)
+            if entry is None:
+                pass
+            elif event.reason() in USER_FOCUS:  # type: ignore[attr-defined]
+                self._chosen = entry
+            elif entry is not self._chosen:  # handed out by the window, not chosen
+                self._chosen = None
+        elif kind == QEvent.Type.ShortcutOverride and isinstance(watched, QWidget):
+            key = event.key()  # type: ignore[attr-defined]
+            modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier  # type: ignore[attr-defined]
+            if (
+                key in DIGIT_KEYS
+                and modifiers == Qt.KeyboardModifier.NoModifier
+                and watched.window() is self._window
+                and text_entry(watched) is not None
+                and self.typing_in() is None
+            ):
+                event.ignore()  # not claimed by the field: the window's digit shortcut runs
+                return True
+        return False

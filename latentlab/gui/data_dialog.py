@@ -1,7 +1,9 @@
 """The dataset is missing: offer to download it, or to choose the folder that holds its files.
 
-Training never starts blind: the controller opens this dialog with the ``DataError`` text (what
-was looked for, where, and why each folder failed). The download runs in a worker thread with a
+Every feature that reads images (training, Model > Evaluate, the test images, Preferences) opens
+this dialog with the ``DataError`` text (what was looked for, where, and why each folder failed).
+A chosen folder becomes the app's data folder setting (`settings.set_data_dir`), so every other
+feature finds the files there too; a finished download tells them the same way. The download runs in a worker thread with a
 progress bar and can be cancelled; if it fails, its error replaces the text and the user can still
 choose a folder or give up.
 """
@@ -32,9 +34,12 @@ from latentlab.core.errors import DataError
 from latentlab.core.jobs import CancelToken, Throttle
 from latentlab.core.text import one_line
 
+from . import settings
 from .workers import GeneratorWorker
 
 PROGRESS_INTERVAL_S = 0.1
+PREFERENCES_PLACE = "File > Preferences…"
+DOWNLOAD_OFF_TIP = f'Downloading is off: turn on "Download missing datasets" in {PREFERENCES_PLACE}'
 
 
 def download_job(
@@ -63,7 +68,13 @@ class DataDialog(QDialog):
     """After ``exec()`` returns Accepted, ``chosen_dir()`` is the folder to train from."""
 
     def __init__(
-        self, dataset: str, data_dir: str | None, error: str, parent: QWidget | None = None
+        self,
+        dataset: str,
+        data_dir: str | None,
+        error: str,
+        parent: QWidget | None = None,
+        *,
+        purpose: str = "Training needs",
     ) -> None:
         super().__init__(parent)
         self.dataset = dataset
@@ -72,18 +83,23 @@ class DataDialog(QDialog):
         self._worker: GeneratorWorker | None = None
         try:
             spec = datasets.get_spec(dataset)
-            title, can_download = spec.title, bool(spec.mirrors) or _env_mirrors()
+            title, has_mirrors = spec.title, bool(spec.mirrors) or _env_mirrors()
         except DataError:
-            title, can_download = dataset, False
+            title, has_mirrors = dataset, False
+        allowed = settings.downloads_allowed()
         target = data_dir or str(_cache_dir(dataset))
         self.setWindowTitle(f"{title} data not found")
 
         self.heading = QLabel(
-            f"Training needs the {title} dataset, but its files were not found. "
-            "Download them, or choose the folder that holds them."
+            f"{purpose} the {title} dataset, but its files were not found. "
+            + (
+                "Download them, or choose the folder that holds them."
+                if allowed and has_mirrors
+                else "Choose the folder that holds them."
+            )
         )
         self.heading.setWordWrap(True)
-        self.details = QPlainTextEdit(error)
+        self.details = QPlainTextEdit(_for_the_app(error, allowed))
         self.details.setReadOnly(True)
         self.details.setMinimumSize(560, 160)
         self.progress_bar = QProgressBar()
@@ -92,8 +108,13 @@ class DataDialog(QDialog):
         self.progress_label.setVisible(False)
 
         self.download_button = QPushButton("Download")
-        self.download_button.setToolTip(f"Download into {target} (internet needed)")
-        self.download_button.setEnabled(can_download)
+        if not has_mirrors:
+            self.download_button.setToolTip(f"No download address is known for {title}")
+        elif not allowed:
+            self.download_button.setToolTip(DOWNLOAD_OFF_TIP)
+        else:
+            self.download_button.setToolTip(f"Download into {target} (internet needed)")
+        self.download_button.setEnabled(has_mirrors and allowed)
         self.choose_button = QPushButton("Choose folder…")
         self.choose_button.setToolTip("A folder holding the four IDX files, gzipped or not")
         self.buttons = QDialogButtonBox()
@@ -154,6 +175,7 @@ class DataDialog(QDialog):
         )
         if folder:
             self._chosen = folder
+            settings.set_data_dir(folder)  # every feature that reads images looks here now
             self.accept()
 
     @Slot()
@@ -196,6 +218,7 @@ class DataDialog(QDialog):
     def _on_succeeded(self, folder: str) -> None:
         self._chosen = folder
         self.progress_label.setText(f"Downloaded into {folder}")
+        settings.data_notifier().changed.emit()  # the test images, Evaluate: try again
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
@@ -203,7 +226,8 @@ class DataDialog(QDialog):
         self.heading.setText(
             "The download failed. Choose the folder that holds the files, or try again later."
         )
-        self.details.setPlainText(message)
+        self.details.setPlainText(_for_the_app(message, True))
+        self.progress_label.setVisible(False)  # no stale "Connecting…" under the error
 
     @Slot(object)
     def _on_cancelled(self, _partial: object) -> None:
@@ -224,6 +248,20 @@ class DataDialog(QDialog):
         self.choose_button.setEnabled(True)
         self.cancel_button.setEnabled(True)
         self.cancel_button.setText("Cancel")
+
+
+def _for_the_app(error: str, allowed: bool) -> str:
+    """The core's text, with its "turn it on" pointing at the app's switch (or the button)."""
+    lines = []
+    for line in error.splitlines():
+        if line.startswith("Downloading is off"):
+            line = (
+                "Press Download to fetch the files (needs internet access)."
+                if allowed
+                else f"{DOWNLOAD_OFF_TIP} (needs internet access)."
+            )
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _env_mirrors() -> bool:

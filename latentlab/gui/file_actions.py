@@ -25,7 +25,7 @@ from .image_view import to_qimage
 MODEL_FILTER = "latentlab models (*.safetensors *.latentlab);;All files (*)"
 PNG_FILTER = "PNG images (*.png)"
 EXPORT_SCALE = 10  # exported images: each model pixel a crisp 10 x 10 block
-LAST_FOLDER_KEY = "files/last_folder"
+LAST_FOLDER_KEY = settings.LAST_FOLDER_KEY
 Answer = QMessageBox.StandardButton
 UnsavedQuestion = Callable[[bool], QMessageBox.StandardButton]  # allow_cancel -> answer
 
@@ -65,8 +65,8 @@ class FileActions(QObject):
     # --- folders ----------------------------------------------------------------------------
     def start_folder(self) -> Path:
         """Where a file dialog opens: the last folder used, else the model's, else home."""
-        remembered = settings.settings().value(LAST_FOLDER_KEY, "")
-        if isinstance(remembered, str) and remembered and Path(remembered).is_dir():
+        remembered = settings.last_folder()
+        if remembered is not None:
             return Path(remembered)
         document = self.state.document
         if document is not None and document.path is not None:
@@ -74,7 +74,7 @@ class FileActions(QObject):
         return Path.home()
 
     def remember_folder(self, path: str | Path) -> None:
-        settings.settings().setValue(LAST_FOLDER_KEY, str(Path(path).resolve().parent))
+        settings.remember_folder(path)
 
     # --- opening ----------------------------------------------------------------------------
     @Slot()

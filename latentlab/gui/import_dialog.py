@@ -197,17 +197,22 @@ class ImportDialog(QDialog):
         return button
 
     def _folder(self) -> str:
+        """The import's own last folder, else the app's last folder (File > Open…), else ""."""
         value = settings.settings().value(SETTINGS_FOLDER, "")
-        return value if isinstance(value, str) else ""
+        if isinstance(value, str) and value and Path(value).is_dir():
+            return value
+        return settings.last_folder() or ""
 
-    def _remember(self, path: str) -> None:
-        settings.settings().setValue(SETTINGS_FOLDER, str(Path(path).parent))
+    def _remember(self, path: str, *, is_folder: bool = False) -> None:
+        folder = Path(path) if is_folder else Path(path).parent
+        settings.settings().setValue(SETTINGS_FOLDER, str(folder))
+        settings.remember_folder(path, is_folder=is_folder)
 
     @Slot()
     def _pick_data_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose an image folder", self._folder())
         if path:
-            settings.settings().setValue(SETTINGS_FOLDER, path)
+            self._remember(path, is_folder=True)
             self.data_edit.setText(path)
 
     @Slot()
@@ -219,6 +224,7 @@ class ImportDialog(QDialog):
             "latentlab models (*.latentlab *.safetensors)",
         )
         if path:
+            self._remember(path)
             self.out_edit.setText(path)
 
     def request(self) -> object:

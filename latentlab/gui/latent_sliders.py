@@ -242,6 +242,16 @@ class LatentSliders(QWidget):
         for row, value in zip(self._rows, self.state.slider_values(), strict=True):
             row.show_value(float(value))
 
+    def show_point(self, z: np.ndarray | None) -> None:
+        """Show the coordinates of `z` (a morph frame being played) without moving the state;
+        None shows the state's own point again."""
+        if z is None or not self.state.loaded:
+            self._on_z()
+            return
+        values = self.state.slider_basis.project(np.asarray(z, dtype=np.float64))
+        for row, value in zip(self._rows, values, strict=True):
+            row.show_value(float(value))
+
     # --- user events ---------------------------------------------------------------------------
     def _user_moved(self, index: int, value: float) -> None:
         self.state.set_slider(index, value)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -36,7 +36,7 @@ from latentlab.core.explore.state import ExplorerState
 
 from . import help_dialogs, settings, theme
 from .capabilities import NO_POINTS_SCATTER_EXPORT, record_of, save_reason, shown_name
-from .class_selector import ClassSelector
+from .class_selector import ClassSelector, DigitKeys
 from .explore_tools import ExploreTools
 from .file_actions import FileActions, UnsavedQuestion
 from .image_pane import ImagePane
@@ -52,6 +52,10 @@ from .test_images import TestImages
 from .window_layout import WindowLayout
 
 APP_TITLE = "latentlab"
+NO_MODEL_TIP = "Open a model first (File > Open model…)"
+BOTTOM_DOCK_SHARE = 0.38  # of the window's height, at most, for a bottom dock opened
+SEPARATOR_SLACK = 16  # dock separators and margins, in pixels
+SLIDERS_MIN_HEIGHT = 180  # two slider rows with their strips stay in view however docks grow
 
 TrainingFactory = Callable[[QWidget], Any]
 
@@ -81,6 +85,8 @@ class MainWindow(QMainWindow):
         self.state = ExplorerState()
         self._info_dialog: QDialog | None = None
         self._import_dialog: Any = None  # File > Import model…, while open
+        self._preferences: QDialog | None = None  # File > Preferences…, while open
+        self._sizes = (QSize(), QSize())  # the window's last size and the one before it
         self._shut_down = False
 
         self.loader = ModelLoader(self, test_loader)
@@ -108,11 +114,17 @@ class MainWindow(QMainWindow):
         )
         self.explore_tools = ExploreTools(shell)  # Morph, Manifold grid, Nearest test images
         self.insight_tools = InsightTools(shell)  # Draw, Evaluate
+        self._model_tools = self._tools_needing_a_model()
+        morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
+        morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))
+        morph.playing_changed.connect(lambda on: None if on else self.sliders.show_point(None))
         self.state.events.document.connect(self._on_document)
+        self._arrange_docks()
         self.layout_memory = WindowLayout(self, self.splitter, self.training_dock)
         self.layout_memory.restore()
         self._on_document()
         self.help = help_dialogs.HelpMenu(self)  # last, so Help stays the last menu
+        self.digit_keys.watch()  # every field the docks brought
 
     # --- construction ----------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -138,6 +150,13 @@ class MainWindow(QMainWindow):
             lambda: files.export_scatter(self.scatter.export_png),
             "Ctrl+Shift+E",
         )
+        self.preferences_action = action(
+            "&Preferences…", self.open_preferences, QKeySequence.StandardKey.Preferences
+        )
+        if self.preferences_action.shortcut().isEmpty():  # no standard key (most of Linux)
+            self.preferences_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.preferences_action.setToolTip("The data folder and whether datasets may be downloaded")
         self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         if self.quit_action.shortcut().isEmpty():  # platforms without a standard Quit key
             self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -163,6 +182,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.selector)
         left_layout.addWidget(self.image_pane)
         left_layout.addWidget(self.sliders, 1)
+        self.sliders.setMinimumHeight(SLIDERS_MIN_HEIGHT)  # docks cannot squeeze it away
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -202,6 +222,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_image_action)
         file_menu.addAction(self.export_scatter_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.preferences_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.files.fill_recent_menu(self.recent_menu)
         self.files.fill_bundled_menu(self.bundled_menu)
@@ -232,13 +254,86 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.busy_bar)
 
     def _build_shortcuts(self) -> None:
-        """Keys 0-9 pick the class anywhere in the window (an edited spin box keeps its digits)."""
+        """Keys 0-9 pick the class anywhere in the window (a field the user clicked into or
+        tabbed to keeps its digits: `DigitKeys`)."""
+        self.digit_keys = DigitKeys(self)
         self.digit_shortcuts: list[QShortcut] = []
         for digit in range(10):
             shortcut = QShortcut(QKeySequence(str(digit)), self)
             shortcut.setWhatsThis("Choose the class with that number")
             shortcut.activated.connect(lambda d=digit: self.selector.select(d))
             self.digit_shortcuts.append(shortcut)
+
+    def _arrange_docks(self) -> None:
+        """The bottom docks share one tabbed place (side by side, their widths would add up and
+        widen the window past the screen); a dock opened from a menu comes to the front at a
+        height that leaves the sliders room."""
+        bottom = [
+            dock
+            for dock in self.findChildren(QDockWidget)
+            if self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+        ]
+        for dock in bottom[1:]:
+            self.tabifyDockWidget(bottom[0], dock)
+        self._bottom_docks = bottom
+        for dock in self.findChildren(QDockWidget):
+            dock.toggleViewAction().triggered.connect(
+                lambda on, d=dock: self._bring_dock_forward(d) if on else None
+            )
+
+    def _bring_dock_forward(self, dock: QDockWidget) -> None:
+        """A dock the user opened: in front of its tab group, sized to leave the sliders room,
+        and never widening the window: a side dock that does not fit beside the explorer joins
+        the bottom tabs instead."""
+        if dock.isFloating():
+            dock.raise_()
+            return
+        self._keep_size(self._size_before_dock())
+        area = self.dockWidgetArea(dock)
+        if area in (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea):
+            side_by_side = (
+                self.centralWidget().minimumSizeHint().width()
+                + dock.minimumSizeHint().width()
+                + SEPARATOR_SLACK
+            )
+            others = [d for d in self._bottom_docks if d is not dock]
+            if side_by_side > self.width() and others:
+                self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+                self.tabifyDockWidget(others[0], dock)
+                dock.show()
+                area = Qt.DockWidgetArea.BottomDockWidgetArea
+        dock.raise_()
+        if area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            size = min(dock.sizeHint().height(), int(self.height() * BOTTOM_DOCK_SHARE))
+            self.resizeDocks(
+                [dock], [max(size, dock.minimumSizeHint().height())], Qt.Orientation.Vertical
+            )
+
+    def _size_before_dock(self) -> QSize:
+        """The window's size before a dock that was just shown made Qt widen it (if it did)."""
+        recent, previous = self._sizes
+        return previous if recent == self.size() and previous.isValid() else recent
+
+    def _keep_size(self, size: QSize) -> None:
+        """Once the docks are laid out, shrink the window back to `size` (as far as the
+        widgets' minimum sizes allow): opening a dock never grows the window."""
+        if size.isValid() and (self.width() > size.width() or self.height() > size.height()):
+            QTimer.singleShot(0, lambda: self.resize(size) if not self.isMaximized() else None)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._sizes = (event.size(), event.oldSize())
+        super().resizeEvent(event)
+
+    def _tools_needing_a_model(self) -> list[tuple[QAction, QDockWidget, str]]:
+        """The Explore docks' actions (with their tips), disabled while no model is open."""
+        tools, insight = self.explore_tools, self.insight_tools
+        pairs = [
+            (tools.morph_action, tools.morph_dock),
+            (tools.manifold_action, tools.manifold_dock),
+            (tools.neighbours_action, tools.neighbours_dock),
+            (insight.draw_action, insight.draw_dock),
+        ]
+        return [(act, dock, act.toolTip()) for act, dock in pairs]
 
     def _create_training(self, factory: TrainingFactory | None) -> Any:
         """The training controller and its dock; without one, Train is disabled (and says why)."""
@@ -357,12 +452,14 @@ class MainWindow(QMainWindow):
         dock = self.training_dock
         if running and dock is not None:
             first_time = not dock.isVisible()
+            before = self.size()
             dock.show()
             dock.raise_()
             if first_time and not dock.isFloating():
                 # The panel would take half the window; the explorer stays the main view.
-                size = max(280, int(self.height() * 0.4))
+                size = max(280, int(self.height() * BOTTOM_DOCK_SHARE))
                 self.resizeDocks([dock], [size], Qt.Orientation.Vertical)
+                self._keep_size(before)
 
     # --- model menu -------------------------------------------------------------------------
     @Slot()
@@ -386,6 +483,24 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_info_closed(self) -> None:
         self._info_dialog = None
+
+    # --- preferences --------------------------------------------------------------------------
+    @Slot()
+    def open_preferences(self) -> QDialog:
+        """File > Preferences…: the data folder and the download switch (non-modal, one)."""
+        from .preferences_dialog import PreferencesDialog
+
+        if self._preferences is None:
+            self._preferences = PreferencesDialog(self)
+            self._preferences.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self._preferences.destroyed.connect(self._on_preferences_closed)
+        self._preferences.show()
+        self._preferences.raise_()
+        return self._preferences
+
+    @Slot()
+    def _on_preferences_closed(self) -> None:
+        self._preferences = None
 
     # --- importing ----------------------------------------------------------------------------
     @Slot()
@@ -423,6 +538,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.insight_tools.shutdown()
+        if self._preferences is not None:
+            self._preferences.done(0)  # a download it started is cancelled and joined
         if self._import_dialog is not None:
             self._import_dialog.shutdown()
         if self.training is not None:
@@ -447,9 +564,20 @@ class MainWindow(QMainWindow):
             self.reset_action,
         ):
             act.setEnabled(loaded)
+        if not loaded:  # with a model, each tool says itself what the model allows
+            for act, dock, _tip in self._model_tools:
+                act.setEnabled(False)
+                act.setToolTip(NO_MODEL_TIP)
+                dock.hide()
+        else:
+            for act, _dock, tip in self._model_tools[:2]:  # morph and manifold: any model
+                act.setEnabled(True)
+                act.setToolTip(tip)
         mapped = loaded and document.points is not None
         self.export_scatter_action.setEnabled(mapped)
         self.export_scatter_action.setToolTip(
             NO_POINTS_SCATTER_EXPORT if loaded and not mapped else "Save the scatter as a PNG"
         )
         self.status_model.setText("" if document is None else status_text(document))
+        if hasattr(self, "digit_keys"):  # a new model's slider rows bring new value boxes
+            QTimer.singleShot(0, self.digit_keys.watch)

@@ -132,7 +132,54 @@ class ModelInfoDialog(QDialog):
         for title, values in (("Metrics", record.metrics), ("Config", cfg.to_dict())):
             group = QTreeWidgetItem(self.tree, [title, ""])
             for key, value in values.items():
-                QTreeWidgetItem(group, [key, format_value(value)])
+                item = QTreeWidgetItem(group, [readable_key(key), format_value(value)])
+                item.setToolTip(0, key)  # the stored name, as `latentlab info --json` writes it
+
+
+# The model file's config and metrics keys, as a person reads them (the tooltip keeps the key).
+KEY_NAMES = {
+    "conditional": "Class input (conditional)",
+    "input_dim": "Input pixels",
+    "num_classes": "Classes",
+    "encoder_hidden": "Encoder hidden layers",
+    "decoder_hidden": "Decoder hidden layers",
+    "classifier_hidden": "Classifier hidden layers",
+    "activation": "Activation",
+    "latent_dim": "Latent dimensions",
+    "likelihood": "Likelihood",
+    "decoder_std": "Decoder standard deviation",
+    "classification_weight": "Classification weight",
+    "kl_weight": "KL weight (beta)",
+    "classifier_stop_gradient": "Classifier stop-gradient",
+    "optimizer": "Optimizer",
+    "learning_rate": "Learning rate",
+    "lr_schedule": "Learning-rate schedule",
+    "batch_size": "Batch size",
+    "epochs": "Epochs",
+    "seed": "Seed",
+    "dataset": "Dataset",
+    "test_loss": "Test loss (nats / image)",
+    "test_recon": "Test reconstruction (nats)",
+    "test_kl": "Test KL (nats)",
+    "test_objective": "Test training objective",
+    "epochs_trained": "Epochs trained",
+    "train_time_s": "Training time (s)",
+    "device": "Trained on",
+    "train_size": "Training images",
+    "test_accuracy": "Test accuracy",
+    "test_classifier_ce": "Test classifier cross-entropy",
+}
+WORDS = {"kl": "KL", "lr": "learning rate", "ce": "cross-entropy", "s": "(s)", "dim": "dimensions"}
+
+
+def readable_key(key: str) -> str:
+    """A stored key as words: "kl_weight" -> "KL weight (beta)"; unknown keys get their
+    underscores turned to spaces and a capital ("iwae_nll" -> "Iwae nll")."""
+    if key in KEY_NAMES:
+        return KEY_NAMES[key]
+    words = [WORDS.get(word, word) for word in key.split("_") if word]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else key
 
 
 FACT_NAMES = {

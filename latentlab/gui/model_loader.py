@@ -32,10 +32,13 @@ OpenFile = Callable[[str], object]  # a model file of any kind -> payload
 
 
 def load_test_data(dataset: str) -> TestData:
-    """The test split of `dataset` from the usual data folders (no download)."""
+    """The test split of `dataset` from the app's data folder setting, else the usual data
+    folders (no download). QSettings may be read from this worker thread."""
     from latentlab.core.data.datasets import load_test_images
 
-    return load_test_images(dataset)
+    from .settings import data_dir
+
+    return load_test_images(dataset, data_dir())
 
 
 def prepare_document(record: ModelRecord, path: str | None) -> object:

@@ -9,6 +9,7 @@ window: "current" comes from a callable the owner provides.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, QTimer, Signal, Slot
@@ -32,6 +33,7 @@ from latentlab.core.explore.latent_model import LatentModel
 from latentlab.core.explore.morph import MAX_STEPS, MIN_STEPS, Morph, MorphEnd, morph, save_morph
 from latentlab.core.text import about_path
 
+from . import settings
 from .image_view import fit_rect, to_qimage
 
 FRAME_MS = 120  # play speed and GIF frame time: about 8 frames a second
@@ -256,6 +258,12 @@ class MorphPanel(QWidget):
     def current_morph(self) -> Morph | None:
         return self._morph
 
+    def frame_z(self, index: int) -> np.ndarray | None:
+        """The latent point of frame `index` (for the sliders to show while it plays)."""
+        if self._morph is None or not 0 <= index < len(self._morph):
+            return None
+        return self._morph.z[index]
+
     def shown_index(self) -> int:
         """The frame last shown (played or clicked); -1 when none."""
         return self._index
@@ -330,9 +338,12 @@ class MorphPanel(QWidget):
 
     def _export(self, file_filter: str, name: str) -> None:
         suffix = ".gif" if file_filter == GIF_FILTER else ".png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export morph", name, file_filter)
+        start = settings.last_folder()
+        suggested = str(Path(start) / name) if start else name
+        path, _ = QFileDialog.getSaveFileName(self, "Export morph", suggested, file_filter)
         if not path:
             return
+        settings.remember_folder(path)
         if not path.lower().endswith(suffix):
             path += suffix
         try:

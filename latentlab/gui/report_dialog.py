@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.errors import LatentlabError
+from latentlab.core.errors import DataError, LatentlabError
 from latentlab.core.jobs import Cancel, Progress, Throttle, check_cancelled
 from latentlab.core.text import one_line
 from latentlab.core.vae.record import ModelRecord
@@ -53,9 +53,12 @@ JOIN_MS = 15_000
 
 
 def default_test_loader(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """The test split from the app's data folder setting (else the usual folders)."""
     from latentlab.core.data.datasets import load_test_split
 
-    return load_test_split(dataset)
+    from .settings import data_dir
+
+    return load_test_split(dataset, data_dir())
 
 
 def evaluation_job(
@@ -127,6 +130,7 @@ class ReportDialog(QDialog):
         self.report = None
         self._test_loader = test_loader
         self._worker: GeneratorWorker | None = None
+        self.data_dialog: QDialog | None = None  # the data was missing: locate or download it
         conditional = record.config.conditional
 
         self.k_spin = QSpinBox()
@@ -161,6 +165,10 @@ class ReportDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
+        self.close_button = QPushButton("Close")
+        self.close_button.setToolTip("Close the report (a running evaluation is cancelled)")
+        self.close_button.clicked.connect(self.close)
+        buttons.addWidget(self.close_button)
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
@@ -220,6 +228,17 @@ class ReportDialog(QDialog):
         ):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             header.setMinimumSectionSize(24)
+        # Long class names (Fashion-MNIST's "Ankle boot") are shown whole, not cut to "Ank…":
+        # the columns are at least as wide as the widest name, the dialog as wide as the table.
+        widest = max((self.fontMetrics().horizontalAdvance(n) for n in names), default=0) + 14
+        self.confusion_table.horizontalHeader().setMinimumSectionSize(max(24, widest))
+        self.confusion_table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.confusion_table.verticalHeader().setTextElideMode(Qt.TextElideMode.ElideNone)
+        self._min_table_width = (
+            len(names) * max(24, widest)
+            + self.fontMetrics().horizontalAdvance("read as asked")
+            + 40
+        )
         self.generation_table = QTableWidget(1, len(names))
         self.generation_table.setHorizontalHeaderLabels(names)
         self.generation_table.setVerticalHeaderLabels(["read as asked"])
@@ -227,6 +246,8 @@ class ReportDialog(QDialog):
         self.generation_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Stretch
         )
+        self.generation_table.horizontalHeader().setMinimumSectionSize(max(24, widest))
+        self.generation_table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideNone)
         self.generation_table.setToolTip(
             "Per class: the share of generated images the classifier reads as that class"
         )
@@ -250,7 +271,7 @@ class ReportDialog(QDialog):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
         layout.addLayout(results, 1)
-        self.resize(900, 520)
+        self.resize(max(900, (self._min_table_width + 340) if conditional else 0), 520)
 
     # --- public --------------------------------------------------------------------------
     @property
@@ -291,6 +312,8 @@ class ReportDialog(QDialog):
 
     def shutdown(self) -> None:
         """Cancel a running evaluation and wait for its thread (dialog closing, app quitting)."""
+        if self.data_dialog is not None:
+            self.data_dialog.stop_download()
         if self._worker is not None:
             self._worker.quit()
             self._worker.join(JOIN_MS)
@@ -346,6 +369,28 @@ class ReportDialog(QDialog):
         self.progress_bar.setValue(0)
         self.status.setText(f"Could not evaluate: {message}")
         self.report_failed.emit(message)
+        if isinstance(exc, DataError):
+            self._offer_data(str(exc))
+
+    def _offer_data(self, error: str) -> None:
+        """The test images are missing: offer to locate or download them, then evaluate."""
+        from .data_dialog import DataDialog
+        from .settings import data_dir
+
+        if self.data_dialog is not None:
+            return
+        dialog = DataDialog(
+            self.record.config.dataset, data_dir(), error, self, purpose="Evaluating needs"
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.start)  # the folder is the setting now
+        dialog.destroyed.connect(self._on_data_dialog_closed)
+        self.data_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _on_data_dialog_closed(self) -> None:
+        self.data_dialog = None
 
     @Slot(object)
     def _on_cancelled(self, _partial: object) -> None:

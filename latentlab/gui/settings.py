@@ -25,7 +25,7 @@ import stat
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
+from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, Signal
 
 MAX_RECENT = 8
 RECENT_KEY = "recent_models"
@@ -255,3 +255,71 @@ def load_bytes(key: str) -> QByteArray | None:
         )
         return None
     return value
+
+
+# --- data: one folder setting for every feature that reads images ------------------------------
+
+# Shared with the training dialog's folder field (train_dialog.SETTINGS_KEY + "/data_dir"), so
+# the training dialog, Preferences, the test images and Model > Evaluate read one value.
+DATA_DIR_KEY = "training/last/data_dir"
+ALLOW_DOWNLOAD_KEY = "data/allow_download"
+
+
+class _DataNotifier(QObject):
+    """``changed`` when the data folder setting changes or a download brought new files."""
+
+    changed = Signal()
+
+
+_notifier: _DataNotifier | None = None
+
+
+def data_notifier() -> _DataNotifier:
+    global _notifier
+    if _notifier is None:
+        _notifier = _DataNotifier()
+    return _notifier
+
+
+def data_dir() -> str | None:
+    """The chosen data folder, or None: search the usual folders (LATENTLAB_DATA_DIR, cache…)."""
+    value = settings().value(DATA_DIR_KEY, "")
+    text = value.strip() if isinstance(value, str) else ""
+    return text or None
+
+
+def set_data_dir(folder: str | Path | None) -> None:
+    """Remember `folder` (None or "": the usual folders) and tell every reader of data."""
+    text = "" if folder is None else str(folder).strip()
+    if text != (data_dir() or ""):
+        settings().setValue(DATA_DIR_KEY, text)
+    data_notifier().changed.emit()
+
+
+def downloads_allowed() -> bool:
+    """Whether the app may download a missing dataset (on by default; Preferences turns it off)."""
+    value = settings().value(ALLOW_DOWNLOAD_KEY, True)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off")
+    return bool(value)
+
+
+def set_downloads_allowed(allowed: bool) -> None:
+    settings().setValue(ALLOW_DOWNLOAD_KEY, bool(allowed))
+
+
+# --- the last folder a file dialog used (every file dialog of the app starts there) -------------
+
+LAST_FOLDER_KEY = "files/last_folder"
+
+
+def last_folder() -> str | None:
+    """The folder the last file dialog ended in, if it still exists."""
+    value = settings().value(LAST_FOLDER_KEY, "")
+    return value if isinstance(value, str) and value and Path(value).is_dir() else None
+
+
+def remember_folder(path: str | Path, *, is_folder: bool = False) -> None:
+    """Remember the folder of `path` (or `path` itself, a chosen folder) for the next dialog."""
+    chosen = Path(path).resolve()
+    settings().setValue(LAST_FOLDER_KEY, str(chosen if is_folder else chosen.parent))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QSizePolicy, QSlider, QWidget
 
 from latentlab.core.explore.dimensions import ACTIVE_KL
@@ -15,6 +15,18 @@ from .image_view import fit_rect, picture_qimage, to_ink_uint8
 
 STEPS_PER_UNIT = 100  # slider ticks per latent unit: 0.01 resolution
 STRIP_HEIGHT = 34  # pixels per decoded thumbnail in a strip (at most)
+ACTIVE_FILL = "#1f77b4"
+TRACK_SHADE = 0.1  # the KL bar's track: this far from the window's colour towards its text
+COLLAPSED_SHADE = 0.35
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    """`a` moved the fraction `t` of the way to `b`."""
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )
 
 
 class KlBar(QWidget):
@@ -47,18 +59,30 @@ class KlBar(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(62, 18)
 
+    def colours(self) -> tuple[QColor, QColor, QColor]:
+        """Track, fill and number colours from the palette, so the bar fits a light and a dark
+        theme alike: the track a shade off the window's colour (not a light grey on a dark
+        window), an active bar blue, a collapsed one a muted grey."""
+        palette = self.palette()
+        window = palette.color(QPalette.ColorRole.Window)
+        ink = palette.color(QPalette.ColorRole.WindowText)
+        track = _mix(window, ink, TRACK_SHADE)
+        if self.is_active:
+            return track, QColor(ACTIVE_FILL), ink
+        return track, _mix(window, ink, COLLAPSED_SHADE), _mix(window, ink, 0.6)
+
     def paintEvent(self, event: object) -> None:
         painter = QPainter(self)
         rect = QRectF(self.rect()).adjusted(1, 3, -1, -3)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(225, 228, 232))
+        track, fill, text = self.colours()
+        painter.setBrush(track)
         painter.drawRoundedRect(rect, 2, 2)
-        colour = QColor("#1f77b4") if self.is_active else QColor(170, 170, 170)
-        painter.setBrush(colour)
+        painter.setBrush(fill)
         painter.drawRoundedRect(
             QRectF(rect.x(), rect.y(), rect.width() * self.fraction, rect.height()), 2, 2
         )
-        painter.setPen(QColor(20, 20, 20) if self.is_active else QColor(110, 110, 110))
+        painter.setPen(text)
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.text())
         painter.end()
 

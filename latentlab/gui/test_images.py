@@ -14,6 +14,7 @@ from latentlab.core.data.image_set import ImageSet, as_image_set
 from latentlab.core.explore.points import images_match
 from latentlab.core.explore.state import ExplorerState
 
+from . import settings
 from .capabilities import NO_POINTS_IMAGES
 from .model_loader import ModelLoader, TestData
 
@@ -33,6 +34,7 @@ class TestImages(QObject):
         loader.test_data_loaded.connect(self._on_loaded)
         loader.test_data_failed.connect(self._on_failed)
         state.events.model.connect(self._on_model)
+        settings.data_notifier().changed.connect(self.reload)
 
     def image(self, index: int) -> tuple[np.ndarray | None, str]:
         """The image of point `index` (H, W, C) in [0, 1] and a caption, or None and the reason."""
@@ -78,6 +80,14 @@ class TestImages(QObject):
             self._cache[document.dataset] = None
             self._loader.load_test_data(document.dataset)
 
+    @Slot()
+    def reload(self) -> None:
+        """The data folder setting changed (or a download finished): look again for the test
+        images that were not found, for the model shown now and for any model shown later."""
+        for dataset in [name for name, entry in self._cache.items() if isinstance(entry, str)]:
+            del self._cache[dataset]
+        self._on_model()
+
     @Slot(str, object)
     def _on_loaded(self, dataset: str, data: TestData) -> None:
         try:
@@ -89,5 +99,7 @@ class TestImages(QObject):
     @Slot(str, str)
     def _on_failed(self, dataset: str, message: str) -> None:
         title = DATASET_TITLES.get(dataset, dataset)
-        self._cache[dataset] = f"original not available (no {title} data found)"
+        self._cache[dataset] = (
+            f"original not available (no {title} data found; get it in File > Preferences…)"
+        )
         self.changed.emit()

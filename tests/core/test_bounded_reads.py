@@ -104,7 +104,7 @@ MODEL_CASES = [
     ("fifo", _fifo, r"is a named pipe \(FIFO\), not a regular file"),
     ("dev-zero", _dev_zero, "is a character device, not a regular file"),
     ("sparse-2gb", _sparse_copy(2 * GIB), "larger than a latentlab model file can be"),
-    ("sparse-under-ceiling", _sparse_copy(MAX_MODEL_BYTES - MIB), "bytes more than the"),
+    ("sparse-under-ceiling", _sparse_copy(MAX_MODEL_BYTES - MIB), "more than the"),
 ]
 
 

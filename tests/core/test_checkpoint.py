@@ -103,9 +103,10 @@ def test_pickle_renamed_safetensors_is_refused_and_nothing_runs(tmp_path, monkey
     ("make", "message"),
     [
         (lambda p: p.write_bytes(b""), "empty"),
-        (lambda p: p.write_bytes(b"\x01\x02\x03"), "truncated"),
-        (lambda p: p.write_bytes(struct.pack("<Q", 10**6) + b"{}"), "header claims"),
-        (lambda p: p.write_bytes(struct.pack("<Q", 4) + b"nope"), "not JSON"),
+        (lambda p: p.write_bytes(b"\x01\x02\x03"), "this is not a latentlab model file"),
+        (lambda p: p.write_bytes(struct.pack("<Q", 10**6) + b"{}"), "cut short"),
+        (lambda p: p.write_bytes(struct.pack("<Q", 4) + b"nope"), "is not a latentlab model file"),
+        (lambda p: p.write_text("epoch,loss\n1,0.5\n"), r"model file \(it looks like text\)"),
         (lambda p: p.write_bytes(b"PK\x03\x04" + b"\0" * 64), "pickled PyTorch"),
         (lambda p: p.write_bytes(b"\x80\x04\x95" + b"\0" * 64), "pickled PyTorch"),
     ],
@@ -122,8 +123,26 @@ def test_truncated_real_file_is_rejected(tmp_path):
     path = save_model(random_record(), tmp_path / "m.safetensors")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelFileError, match="not a valid safetensors"):
+    with pytest.raises(
+        ModelFileError,
+        match=rf"cut short \({len(data) // 2:,} of {len(data):,} bytes\): it was not fully "
+        "downloaded or copied; download or save it again",
+    ):
         load_model(path)
+
+
+def test_a_file_cut_inside_its_table_of_contents_says_cut_short(tmp_path):
+    path = save_model(random_record(), tmp_path / "m.safetensors")
+    data = path.read_bytes()
+    path.write_bytes(data[:100])
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: the file is cut short (100 of at least ")
+    assert message.endswith(
+        "bytes): it was not fully downloaded or copied; download or save it again"
+    )
+    assert "\n" not in message and "header" not in message
 
 
 def test_header_that_lies_about_sizes_is_rejected(tmp_path):
@@ -135,7 +154,7 @@ def test_header_that_lies_about_sizes_is_rejected(tmp_path):
     header[name]["shape"] = [s * 2 for s in header[name]["shape"]]
     new_header = json.dumps(header).encode()
     path.write_bytes(struct.pack("<Q", len(new_header)) + new_header + bytes(data[8 + size :]))
-    with pytest.raises(ModelFileError, match="not a valid safetensors"):
+    with pytest.raises(ModelFileError, match="the file is damaged"):
         load_model(path)
 
 
@@ -147,12 +166,12 @@ def test_header_that_lies_about_sizes_is_rejected(tmp_path):
         (lambda t, m: m.update(format_version="1"), "format_version"),
         (lambda t, m: m.update(config={"latent_dim": -1}), "invalid config"),
         (lambda t, m: m.update(config=[1]), "invalid config"),
-        (lambda t, m: t.pop("decoder.layers.0.weight"), "missing tensors"),
-        (lambda t, m: t.update(extra=np.zeros(3, np.float32)), "unexpected tensors"),
-        (lambda t, m: t.update({"decoder.layers.0.bias": np.zeros(5, np.float32)}), "has shape"),
+        (lambda t, m: t.pop("decoder.layers.0.weight"), "weights its settings need are missing"),
+        (lambda t, m: t.update(extra=np.zeros(3, np.float32)), "weights its settings do not use"),
+        (lambda t, m: t.update({"decoder.layers.0.bias": np.zeros(5, np.float32)}), "have shape"),
         (lambda t, m: t["encoder.layers.0.weight"].__setitem__((0, 0), np.nan), "NaN or infinite"),
         (lambda t, m: t["encoder.layers.0.bias"].__setitem__(0, np.inf), "NaN or infinite"),
-        (lambda t, m: m["config"].update(latent_dim=7), "missing tensors|has shape"),
+        (lambda t, m: m["config"].update(latent_dim=7), "are missing|have shape"),
         (lambda t, m: t.update({"decoder.layers.0.bias": np.zeros(32, np.float64)}), "float64"),
         (lambda t, m: m.update(history={}), "history"),
     ],

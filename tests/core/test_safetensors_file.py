@@ -38,8 +38,8 @@ def test_tensors_round_trip_as_writable_views_of_one_buffer(tmp_path):
 @pytest.mark.parametrize(
     ("entry", "problem"),
     [
-        ({"dtype": "X9", "shape": [2], "data_offsets": [0, 8]}, "unknown dtype"),
-        ({"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}, "does not fit"),
+        ({"dtype": "X9", "shape": [2], "data_offsets": [0, 8]}, "unknown number type"),
+        ({"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}, "does not fit its bytes"),
         ({"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}, "no valid shape"),
         ({"dtype": "F32", "shape": "2", "data_offsets": [0, 8]}, "no valid shape"),
     ],
@@ -56,7 +56,7 @@ def test_overlapping_tensors_are_refused(tmp_path):
     path = tmp_path / "overlap.safetensors"
     entry = {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}
     _write(path, {"a": entry, "b": {**entry, "data_offsets": [2, 6]}}, bytes(6))
-    with pytest.raises(ModelFileError, match="overlaps or leaves a gap"):
+    with pytest.raises(ModelFileError, match="overlaps another array or leaves a gap"):
         read_safetensors(path, max_bytes=1 << 20, what="a test")
 
 

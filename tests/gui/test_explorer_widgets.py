@@ -253,8 +253,9 @@ def test_info_dialog_lists_metrics(qtbot):
         tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
     }
     assert top["Kind"].text(1) == "plain VAE, 2 free latent dimensions"
-    metrics = {top["Metrics"].child(i).text(0) for i in range(top["Metrics"].childCount())}
-    assert metrics == set(record.metrics)
+    children = [top["Metrics"].child(i) for i in range(top["Metrics"].childCount())]
+    assert {item.toolTip(0) for item in children} == set(record.metrics)  # the stored keys
+    assert {item.text(0) for item in children} == {"Test loss (nats / image)", "Test accuracy"}
 
 
 # --- settings ---------------------------------------------------------------------------------

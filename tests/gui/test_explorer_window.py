@@ -282,7 +282,7 @@ def test_clicking_a_point_loads_its_reconstruction(qtbot, explorer_window, cvae_
     assert window.original_view.image() is None
     assert window.original_view.caption() in (
         "loading the test images…",
-        "original not available (no MNIST data found)",
+        "original not available (no MNIST data found; get it in File > Preferences…)",
     )
 
 
@@ -788,7 +788,7 @@ def test_model_info_shows_config_metrics_and_history(explorer_window, cvae_file)
         top["Config"].child(i).text(0): top["Config"].child(i).text(1)
         for i in range(top["Config"].childCount())
     }
-    assert config["latent_dim"] == "4" and config["activation"] == "relu"
+    assert config["Latent dimensions"] == "4" and config["Activation"] == "relu"
     history = window.document.payload.history
     assert dialog.table.rowCount() == len(history)
     assert dialog.table.columnCount() == len(HISTORY_COLUMNS)

@@ -390,7 +390,10 @@ def _not_found(
     if download is not None:
         lines.append(str(download))
     elif not download_allowed and spec.mirrors:
-        lines.append("Downloading is off; turn it on to fetch the files (needs internet access).")
+        lines.append(
+            f"Downloading is off here: `latentlab data fetch --dataset {spec.name}` fetches "
+            "the files (needs internet access); in the app, File > Preferences… has the switch."
+        )
     lines.append(_manual_help(spec, roles))
     return DataError("\n".join(lines))
 

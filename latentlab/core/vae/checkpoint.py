@@ -16,6 +16,7 @@ import numpy as np
 
 from latentlab.core.atomic import write_atomic
 from latentlab.core.safetensors_file import (
+    AGAIN,
     JsonProblem,
     SafetensorsFile,
     file_error,
@@ -127,20 +128,28 @@ def record_from_file(path: Path, file: SafetensorsFile) -> ModelRecord:
 _error = file_error
 
 
+def _damaged(detail: str) -> str:
+    return f"the file is damaged or was not written by latentlab ({detail}); {AGAIN}"
+
+
 def _parse_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
     raw = header.get("__metadata__")
     if not isinstance(raw, dict) or METADATA_KEY not in raw:
-        raise _error(path, "a safetensors file, but not a latentlab model (no latentlab metadata)")
+        raise _error(
+            path,
+            "a safetensors file, but not a latentlab model (it has no latentlab description); "
+            "open a model saved by latentlab, or bring another network in with latentlab import",
+        )
     try:
         meta = parse_json(raw[METADATA_KEY])
     except JsonProblem as exc:
         problem = "is not valid JSON" if str(exc) == "is not JSON" else str(exc)
-        raise _error(path, f"latentlab metadata {problem}") from None
+        raise _error(path, _damaged(f"its latentlab description {problem}")) from None
     if not isinstance(meta, dict):
-        raise _error(path, "latentlab metadata must be a JSON object")
+        raise _error(path, _damaged("its latentlab description must be a JSON object"))
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise _error(path, "latentlab metadata has no integer 'format_version'")
+        raise _error(path, _damaged("its latentlab description has no integer 'format_version'"))
     if version > FORMAT_VERSION:
         raise _error(
             path,
@@ -174,21 +183,30 @@ def _check_weights(
     missing = sorted(set(expected) - present)
     extra = sorted(present - set(expected))
     if missing:
-        raise _error(path, f"missing tensors for this config: {', '.join(missing[:5])}")
+        raise _error(
+            path, _damaged(f"weights its settings need are missing: {', '.join(missing[:5])}")
+        )
     if extra:
-        raise _error(path, f"unexpected tensors for this config: {', '.join(extra[:5])}")
+        raise _error(path, _damaged(f"weights its settings do not use: {', '.join(extra[:5])}"))
     weights = {}
     for name, shape in expected.items():
         array = tensors[name]
         if array.shape != shape:
             raise _error(
                 path,
-                f"tensor {name} has shape {list(array.shape)} but the config needs {list(shape)}",
+                _damaged(
+                    f"the weights {name} have shape {list(array.shape)} but its settings "
+                    f"need {list(shape)}"
+                ),
             )
         if array.dtype != np.float32:
-            raise _error(path, f"tensor {name} is {array.dtype}, expected float32")
+            raise _error(path, _damaged(f"the weights {name} are {array.dtype}, not float32"))
         if not np.isfinite(array).all():
-            raise _error(path, f"tensor {name} contains NaN or infinite values")
+            raise _error(
+                path,
+                f"the weights {name} hold NaN or infinite values (did its training diverge?); "
+                "train the model again or open another file",
+            )
         weights[name] = array
     return weights
 
@@ -201,25 +219,34 @@ def _check_encoding(
         return None
     required = {"mu", "logvar", "labels"} | ({"probs"} if config.conditional else set())
     if not required <= names or not names <= {"mu", "logvar", "labels", "probs"}:
-        raise _error(path, f"test encoding must hold exactly {', '.join(sorted(required))}")
+        raise _error(
+            path, _damaged(f"its encoded test points must be exactly {', '.join(sorted(required))}")
+        )
     mu, logvar, labels = (tensors[ENCODING_PREFIX + k] for k in ("mu", "logvar", "labels"))
     n, d, c = len(labels), config.latent_dim, config.num_classes
     if labels.ndim != 1 or labels.dtype != np.uint8 or (n and labels.max() >= c):
-        raise _error(path, f"test encoding labels must be uint8 class numbers below {c}")
+        raise _error(
+            path, _damaged(f"its encoded test points' labels must be uint8 classes below {c}")
+        )
     for name, array, bound in (("mu", mu, MAX_ABS_MU), ("logvar", logvar, MAX_ABS_LOGVAR)):
         if array.shape != (n, d) or array.dtype != np.float32 or not np.isfinite(array).all():
-            raise _error(path, f"test encoding {name} must be finite float32 of shape [{n}, {d}]")
+            raise _error(
+                path,
+                _damaged(f"its encoded test points' {name} must be finite float32 [{n}, {d}]"),
+            )
         if n and (largest := float(np.abs(array).max())) > bound:
             raise _error(
                 path,
-                f"test encoding {name} holds {largest:.3g}, beyond the {bound:g} a trained "
-                "encoder gives; the file is damaged or was not written by latentlab",
+                f"its encoded test points' {name} hold {largest:.3g}, beyond the {bound:g} a "
+                "trained encoder gives; the file is damaged or was not written by latentlab",
             )
     probs = tensors.get(ENCODING_PREFIX + "probs")
     if probs is not None and (
         probs.shape != (n, c) or probs.dtype != np.float32 or not np.isfinite(probs).all()
     ):
-        raise _error(path, f"test encoding probs must be finite float32 of shape [{n}, {c}]")
+        raise _error(
+            path, _damaged(f"its encoded test points' probs must be finite float32 [{n}, {c}]")
+        )
     return TestEncoding(mu=mu, logvar=logvar, labels=labels, probs=probs)
 
 
