@@ -63,6 +63,7 @@ def configure(app: QApplication) -> None:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    QGuiApplication.setDesktopFileName(APP_NAME)  # Wayland matches the window to latentlab.desktop
     settings.prepare()  # before anything (the theme first) makes Qt open the settings file
     pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
     # Qt's default 10 MB holds the scatter's three pixmaps (points and the two axes' grid) for a
