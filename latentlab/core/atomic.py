@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from latentlab.core.text import shown_path
 
@@ -58,10 +59,10 @@ class WriteError(OSError):
         return f"{shown_path(self.target)}: could not be written ({self.strerror}); {self.advice}"
 
 
-def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
+def write_atomic(path: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
     """Replace `path` with `data`: temp file in the same folder, fsync, rename.
 
-    ``data`` is the bytes, or a function that writes the temporary file it is given (a large
+    ``data`` is the bytes, or a function that writes them to the open temporary file (a large
     file written in pieces, never held whole in memory). Raises `WriteError` (an OSError)
     naming `path`; the previous file is then intact and no temporary file is left.
     """
@@ -80,7 +81,7 @@ def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
             os.fchmod(fd, _new_file_mode(path))
         with os.fdopen(fd, "wb") as f:
             if callable(data):
-                _fill(Path(tmp), data)
+                _fill(f, data)
             else:
                 f.write(data)
                 f.flush()
@@ -159,10 +160,11 @@ def _unlink_unless_locked(candidate: Path) -> bool:
         os.close(fd)
 
 
-def _fill(tmp: Path, write: Callable[[Path], None]) -> None:
+def _fill(f: BinaryIO, write: Callable[[BinaryIO], None]) -> None:
     """Run a writer on the temporary file; a library's own I/O error becomes an OSError."""
     try:
-        write(tmp)  # writes through its own handle on the same file
+        write(f)
+        f.flush()
     except OSError:
         raise
     except Exception as exc:  # e.g. safetensors' SafetensorError wrapping "No space left"

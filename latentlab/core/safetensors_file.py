@@ -16,7 +16,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -291,3 +291,43 @@ def _tensor_views(path: Path, header: dict[str, Any], buffer: bytearray) -> dict
             )
         position = stop
     return tensors
+
+
+_DTYPE_NAMES = {np.dtype(code).newbyteorder("<").str: name for name, code in DTYPES.items()}
+
+
+def stream_safetensors(
+    f: BinaryIO, tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = None
+) -> None:
+    """Write ``tensors`` in the safetensors format to an open file, one tensor at a time.
+
+    safetensors' own writers either build the whole file as bytes (holding a large file twice)
+    or open the path themselves (a new file behind the caller's handle, so the caller's fsync
+    and lock would miss it). The format is an 8-byte length, a JSON table padded to 8 bytes, and
+    the tensors' bytes end to end; `read_safetensors` and safetensors itself read it back.
+    """
+    header: dict[str, Any] = {}
+    if metadata:
+        header["__metadata__"] = metadata
+    arrays = {}
+    offset = 0
+    for name, array in tensors.items():
+        array = np.ascontiguousarray(array)
+        little = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
+        array = array.astype(little, copy=False)
+        key = np.dtype(little).newbyteorder("<").str
+        if key not in _DTYPE_NAMES:
+            raise ValueError(f"tensor {name!r}: dtype {array.dtype} cannot be stored")
+        header[name] = {
+            "dtype": _DTYPE_NAMES[key],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + array.nbytes],
+        }
+        arrays[name] = array
+        offset += array.nbytes
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    f.write(struct.pack("<Q", len(raw)))
+    f.write(raw)
+    for array in arrays.values():
+        f.write(memoryview(array.reshape(-1)).cast("B"))

@@ -152,19 +152,20 @@ def test_a_save_killed_mid_way_is_cleaned_up_but_a_running_one_is_not(tmp_path):
 
 
 def test_a_writer_function_fills_the_file_and_its_library_errors_name_the_target(tmp_path):
-    """Large files are written by a function (safetensors' save_file) straight to the temporary
-    file; its own error types still become a WriteError naming the user's path, no temp left."""
+    """Large files are written in pieces by a function, straight to the temporary file, with
+    the usual mode; a library's own error types still become a WriteError naming the user's path, no temp left."""
     from latentlab.core.atomic import WriteError, write_atomic
 
     target = tmp_path / "model.latentlab"
-    write_atomic(target, lambda tmp: tmp.write_bytes(b"first"))
+    write_atomic(target, lambda f: f.write(b"first"))
     assert target.read_bytes() == b"first"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
     class LibraryError(Exception):
         pass
 
-    def failing(tmp):
-        tmp.write_bytes(b"half")
+    def failing(f):
+        f.write(b"half")
         raise LibraryError(
             'Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space left on device" })'
         )
@@ -175,3 +176,9 @@ def test_a_writer_function_fills_the_file_and_its_library_errors_name_the_target
     assert target.read_bytes() == b"first" and sorted(p.name for p in tmp_path.iterdir()) == [
         "model.latentlab"
     ]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

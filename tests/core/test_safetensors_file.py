@@ -83,3 +83,29 @@ def test_a_large_file_is_held_in_memory_once(tmp_path):
     ).stdout.split()
     assert int(out[0]) == size
     assert int(out[1]) < 1.25 * size, f"peak grew by {int(out[1]) / size:.2f}x the file size"
+
+
+def test_a_streamed_file_reads_back_here_and_in_safetensors(tmp_path):
+    import io
+
+    from safetensors.numpy import load
+
+    from latentlab.core.safetensors_file import stream_safetensors
+
+    tensors = {
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "b": np.array([3, -4], dtype=np.int32),
+        "empty": np.zeros((0, 4), np.uint8),
+        "c": np.frombuffer(b"xyz", dtype=np.uint8),
+    }
+    buffer = io.BytesIO()
+    stream_safetensors(buffer, tensors, {"k": "v"})
+    path = tmp_path / "s.safetensors"
+    path.write_bytes(buffer.getvalue())
+    ours = read_safetensors(path, max_bytes=1 << 20, what="a test")
+    theirs = load(buffer.getvalue())
+    assert ours.metadata == {"k": "v"}
+    for name, array in tensors.items():
+        np.testing.assert_array_equal(ours.tensors[name], array)
+        np.testing.assert_array_equal(theirs[name], array)
+        assert theirs[name].dtype == array.dtype

@@ -35,6 +35,7 @@ from latentlab.core.safetensors_file import (
     file_error,
     parse_json,
     read_safetensors,
+    stream_safetensors,
 )
 from latentlab.core.text import shown_path
 
@@ -97,8 +98,6 @@ class ImportedBundle:
 
 def write_bundle(bundle: ImportedBundle, path: str | os.PathLike[str]) -> Path:
     """Write ``bundle`` to ``path`` atomically (temp file, fsync, rename)."""
-    from safetensors.numpy import save_file
-
     path = Path(path)
     tensors: dict[str, np.ndarray] = {
         f"graph.{role}": np.frombuffer(data, dtype=np.uint8) for role, data in bundle.graphs.items()
@@ -127,7 +126,7 @@ def write_bundle(bundle: ImportedBundle, path: str | os.PathLike[str]) -> Path:
     metadata = {METADATA_KEY: json.dumps(meta)}
     # Written straight to the temporary file: the images can be 256 MB, and building the file's
     # bytes first would hold them twice (the import's peak memory).
-    write_atomic(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+    write_atomic(path, lambda f: stream_safetensors(f, tensors, metadata))
     return path
 
 
