@@ -46,9 +46,22 @@ __all__ = [
 APP_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
 
 
+def open_file_form(words: list[str]) -> list[str]:
+    """`latentlab FILE` is `latentlab gui --model FILE`, as a file manager or a user types it."""
+    first = next((i for i, w in enumerate(words) if not w.startswith("-")), None)
+    if first is None or words[first] in COMMANDS or words[first] in ("help",):
+        return words
+    if first > 0 and words[first - 1] in ("--model",):  # the value of a top-level option
+        return words
+    if os.path.exists(words[first]):
+        return [*words[:first], "gui", "--model", words[first], *words[first + 1 :]]
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(join_vector_options(sys.argv[1:] if argv is None else argv))
+    words = open_file_form(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(join_vector_options(words))
     _quiet_library_logs(args.debug)
     command = args.command or "gui"
     if args.reset_settings:
@@ -97,9 +110,8 @@ class Parser(argparse.ArgumentParser):
         if choices:  # 'a', 'b', 'c' -> a, b, c: the list of commands fits in two lines
             message = message[: choices.start(1)] + choices[1].replace("'", "") + ")"
         if message.startswith("argument COMMAND: invalid choice: "):  # two lines, not three
-            message = "unknown command " + message.split(": ", 2)[2].replace(
-                "choose from", "one of"
-            )
+            word = message.split(": ", 2)[2].split(" (choose from")[0]
+            message = f"unknown command {word} (and no such file)"
         self.exit(
             EXIT_USAGE,
             f"{self.prog}: error: {shown_path(message)}\nsee `{self.prog} --help`\n",

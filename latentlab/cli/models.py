@@ -55,6 +55,9 @@ def summary_lines(document: Any) -> list[str]:
     ]
     if images is not None:
         has.append(f"{len(images.images)} stored images")
+    attributes = sorted(getattr(images, "attributes", None) or {})
+    if attributes:
+        has.append("attributes " + ", ".join(attributes))
     return [
         f"  source {document.source}; latent_dim {model.latent_dim}; image_shape "
         f"{spec.height} x {spec.width} x {spec.channels} ({colour}); {classes}",

@@ -73,4 +73,5 @@ def describe(document: Document) -> dict[str, Any]:
         "can_encode": model.can_encode,
         "can_classify": model.can_classify,
         "points": 0 if points is None else len(points),
+        "attributes": sorted(getattr(document.images, "attributes", None) or {}),
     }

@@ -89,6 +89,9 @@ def test_an_unlabelled_npz_with_attributes(tmp_path):
     document = open_document(import_model(request, tmp_path / "m.latentlab"))
     assert document.model.class_names == () and len(document.points) == 7
     np.testing.assert_allclose(document.images.attributes["size"], np.arange(7))
+    from latentlab.core.model_files import describe
+
+    assert describe(document)["attributes"] == ["brightness", "size"]
     with pytest.raises(DataError, match="2 rows of attributes, but the data has 7 images"):
         csv.write_text("a\n1\n2\n")
         inspect_import(request)

@@ -147,6 +147,8 @@ def test_bytes_that_are_not_a_graph_are_refused_in_one_line(tmp_path, junk):
     with pytest.raises(ModelFileError) as err:
         inspect_import(ImportRequest(decoder=path))
     assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+    if junk:
+        assert "this is not an ONNX model file" in str(err.value)
 
 
 def test_the_scanner_refuses_truncated_protobuf():

@@ -16,6 +16,7 @@ import numpy as np
 from latentlab.core.errors import ModelFileError
 from latentlab.core.imported.onnx_scan import GraphRefused, check_self_contained
 from latentlab.core.safe_read import FileRefused, describe_size, open_regular, read_exact
+from latentlab.core.safetensors_file import looks_like_text
 from latentlab.core.text import first_line, shown_path
 
 MAX_GRAPH_BYTES = 512 * 1024**2  # protobuf itself cannot hold a graph over 2 GB in one file
@@ -71,7 +72,18 @@ def check_graph_bytes(data: bytes, where: str) -> None:
     try:
         check_self_contained(data)
     except GraphRefused as exc:
-        raise ModelFileError(f"{where}: {exc}") from None
+        problem = str(exc)
+        if problem.startswith("not an ONNX model"):  # the detail is for a bug report, at the end
+            kind = (
+                "it looks like text"
+                if looks_like_text(data[:4096])
+                else "its bytes are not a graph"
+            )
+            problem = (
+                f"this is not an ONNX model file ({kind}); export the network with "
+                f"torch.onnx.export or tf2onnx and give the .onnx file [{problem}]"
+            )
+        raise ModelFileError(f"{where}: {problem}") from None
 
 
 class OnnxGraph:
