@@ -18,6 +18,7 @@ from ..core.errors import LatentlabError
 from ..core.text import first_line, shown_path
 from .common import EXIT_CANCELLED, EXIT_ERROR, EXIT_USAGE, join_vector_options
 from .import_command import add_import_parser, cmd_import
+from .maps import add_map_parser
 from .models import cmd_eval, cmd_info, info_dict, info_text
 from .pictures import add_class, add_scale, cmd_decode, cmd_manifold, cmd_morph, cmd_sample
 from .train import ProgressBar, StopSignals, cmd_data, cmd_presets, cmd_train, epoch_summary
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the training presets")
     add_import_parser(sub)
+    add_map_parser(sub, COMMANDS)
     return parser
 
 
