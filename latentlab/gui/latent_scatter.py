@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.explore.maps import MIN_POINTS, LatentMap, as_projection
 from latentlab.core.explore.state import ExplorerState
 
 from .capabilities import NO_ENCODER
+from .map_controls import MapControls
 from .scatter_items import (
     CLASS_COLOURS,
     POINT_ALPHA,
@@ -46,6 +48,15 @@ UNLABELLED_HINT = (
 )
 PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"
+UMAP_TEXT = "UMAP (nonlinear map)"
+TSNE_TEXT = "t-SNE (nonlinear map)"
+MODE_KINDS = ("pca", "dims", "umap", "tsne")  # the axis choice's entries, in order
+MAP_KINDS = ("umap", "tsne")
+MAP_HINT = (
+    "A nonlinear map: near points are near in latent space, distances far apart mean little. "
+    "Drag the ring or click empty space: the point moves through the map's inverse "
+    "(a blend of the nearest points' latents)."
+)
 
 
 class LatentScatter(QWidget):
@@ -65,8 +76,14 @@ class LatentScatter(QWidget):
 
         # --- axis choice ---
         self._mode = QComboBox()
-        self._mode.addItems([PCA_TEXT, DIMS_TEXT])
+        self._mode.addItems([PCA_TEXT, DIMS_TEXT, UMAP_TEXT, TSNE_TEXT])
         self._mode.setToolTip("What the scatter's two axes show")
+        self._map_requests: dict[str, object] = {}  # kind -> the MapRequest of the state's map
+        self.map_controls = MapControls()
+        self.map_controls.setVisible(False)
+        self.map_controls.map_ready.connect(self._on_map_ready)
+        self.map_controls.map_failed.connect(self._on_map_failed)
+        self.map_controls.parameter_changed.connect(self._on_map_parameter)
         self._dim_x = QComboBox()
         self._dim_y = QComboBox()
         self._dim_x.setToolTip("Latent dimension on the horizontal axis")
@@ -86,6 +103,7 @@ class LatentScatter(QWidget):
         controls.addWidget(self._versus)
         controls.addWidget(self._dim_y)
         controls.addWidget(self._plane)
+        controls.addWidget(self.map_controls, 1)
         controls.addStretch(1)
         self._hint = hint = QLabel(LABELLED_HINT)
         hint.setObjectName("hint")
@@ -104,6 +122,7 @@ class LatentScatter(QWidget):
             # The axes draw the grid across the plot: kept as pixmaps, a marker move repaints
             # its patch without replaying every grid line and label (a pan draws them anew).
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            axis.enableAutoSIPrefix(False)  # zoomed in: 0.001 on the ticks, not "x0.001" units
         self._legend = item.addLegend(
             offset=(-8, 8),
             colCount=2,
@@ -132,6 +151,8 @@ class LatentScatter(QWidget):
         self._marker.setToolTip("Current slider state: drag to move along these axes")
         self._marker.sigPositionChanged.connect(self._on_marker_moved)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._view_click = item.getViewBox().mouseClickEvent
+        item.getViewBox().mouseClickEvent = self._on_view_clicked
         skip_hover_while_dragging(self._plot.scene())
 
         map_page = QWidget()
@@ -161,6 +182,8 @@ class LatentScatter(QWidget):
     # --- state events --------------------------------------------------------------------
     def _on_model(self) -> None:
         state, points = self.state, self.state.points
+        self.map_controls.cancel(quiet=True)
+        self._map_requests = {}
         self._pages.setCurrentIndex(0 if points is not None else 1)
         if points is None:  # a decoder-only model: nothing to map, the placeholder says why
             self._legend.clear()
@@ -176,10 +199,12 @@ class LatentScatter(QWidget):
             return
         kind = state.projection.kind
         self._mode.blockSignals(True)
-        self._mode.setCurrentIndex(0 if kind == "pca" else 1)
+        self._mode.setCurrentIndex(MODE_KINDS.index(kind) if kind in MODE_KINDS else 1)
         self._mode.blockSignals(False)
         for combo in (self._dim_x, self._dim_y):
             combo.setEnabled(kind == "dims")
+        self._show_map_controls(kind)
+        self._hint.setText(MAP_HINT if kind in MAP_KINDS else self._axes_hint())
         self.set_points(state.points_2d(), state.projection.titles)
         self._show_marker()
 
@@ -217,7 +242,7 @@ class LatentScatter(QWidget):
         self._predicted = None if predicted is None else np.asarray(predicted)
         self._names = tuple(class_names) or ("all points",)
         self._legend.setVisible(labelled)
-        self._hint.setText(LABELLED_HINT if labelled else UNLABELLED_HINT)
+        self._hint.setText(self._axes_hint())
         self._ensure_class_items(len(self._names))
         plane = latent_dim <= 2
         for widget in (self._axes_label, self._mode, self._dim_x, self._versus, self._dim_y):
@@ -226,6 +251,9 @@ class LatentScatter(QWidget):
         for combo in (self._mode, self._dim_x, self._dim_y):
             combo.blockSignals(True)
         self._mode.setCurrentIndex(0)
+        for k, kind in enumerate(MODE_KINDS):  # a map needs a few points to have neighbours
+            enabled = kind not in MAP_KINDS or len(labels) >= MIN_POINTS
+            self._mode.model().item(k).setEnabled(enabled)
         for combo in (self._dim_x, self._dim_y):
             combo.clear()
             combo.addItems([f"z{i + 1}" for i in range(latent_dim)])
@@ -266,15 +294,19 @@ class LatentScatter(QWidget):
             view.autoRange(items=[self._all_points], padding=0.04)
 
     def axes_choice(self) -> tuple[str, int, int]:
-        """("pca", 0, 1) or ("dims", i, j) as chosen in the combos."""
-        if self._latent_dim > 2 and self._mode.currentIndex() == 0:
-            return "pca", 0, 1
+        """("pca", 0, 1), ("dims", i, j), ("umap", 0, 1) or ("tsne", 0, 1) as chosen."""
+        kind = MODE_KINDS[self._mode.currentIndex()]
+        if self._latent_dim <= 2 and kind == "pca":
+            kind = "dims"
+        if kind != "dims":
+            return kind, 0, 1
         return "dims", self._dim_x.currentIndex(), self._dim_y.currentIndex()
 
     def set_axes_choice(self, kind: str, i: int = 0, j: int = 1) -> None:
-        """Select axes as a user would (the state's projection follows)."""
-        if kind == "pca":
-            self._mode.setCurrentIndex(0)
+        """Select axes as a user would (the state's projection follows; a map is computed in
+        the background first, unless the state has it)."""
+        if kind != "dims":
+            self._mode.setCurrentIndex(MODE_KINDS.index(kind))
             return
         self._dim_x.blockSignals(True)
         self._dim_y.blockSignals(True)
@@ -286,6 +318,12 @@ class LatentScatter(QWidget):
             self._emit_axes()
         else:
             self._mode.setCurrentIndex(1)
+
+    def fit_view(self) -> None:
+        """Zoom and pan so every visible point is in view (View > Fit)."""
+        view = self._plot.getPlotItem().getViewBox()
+        if len(self._all_points.indices):
+            view.autoRange(items=[self._all_points], padding=0.04)
 
     # --- marker --------------------------------------------------------------------------
     def set_marker(self, x: float, y: float) -> None:
@@ -406,7 +444,66 @@ class LatentScatter(QWidget):
     def _on_mode_changed(self, mode: int) -> None:
         for combo in (self._dim_x, self._dim_y):
             combo.setEnabled(mode == 1)
-        self._emit_axes()
+        kind = MODE_KINDS[mode]
+        self._show_map_controls(kind)
+        if kind in MAP_KINDS:
+            self._show_map(kind)
+        else:
+            self.map_controls.cancel(quiet=True)
+            self._emit_axes()
+
+    # --- nonlinear maps ----------------------------------------------------------------------
+    def _show_map_controls(self, kind: str) -> None:
+        is_map = kind in MAP_KINDS
+        if is_map:
+            self.map_controls.set_method(kind)
+        self.map_controls.setVisible(is_map)
+
+    def _show_map(self, kind: str) -> None:
+        """Show the state's map of this kind, or compute it (in the background) first."""
+        state = self.state
+        if not state.loaded or state.points is None:
+            return
+        request = self.map_controls.request(kind)
+        if state.map_projection(kind) is not None and self._map_requests.get(kind) == request:
+            self.map_controls.cancel(quiet=True)
+            state.set_projection(kind)
+            return
+        self.map_controls.compute(state.points.mu, request)
+
+    @Slot(object)
+    def _on_map_ready(self, latent_map: LatentMap) -> None:
+        state = self.state
+        points = state.points
+        if points is None or len(points) != len(latent_map.coords):
+            return
+        kind = latent_map.request.method
+        state.add_map(as_projection(latent_map, points.mu))
+        self._map_requests[kind] = latent_map.request
+        if MODE_KINDS[self._mode.currentIndex()] == kind:
+            state.set_projection(kind)
+
+    @Slot(str)
+    def _on_map_failed(self, _why: str) -> None:
+        if self.state.loaded and self.state.points is not None:
+            self._on_projection()  # the axis choice goes back to what is shown
+
+    @Slot(str, int)
+    def _on_map_parameter(self, kind: str, _value: int) -> None:
+        if MODE_KINDS[self._mode.currentIndex()] == kind:
+            self._show_map(kind)
+
+    def _axes_hint(self) -> str:
+        return LABELLED_HINT if self._labelled else UNLABELLED_HINT
+
+    def _on_view_clicked(self, ev: object) -> None:
+        """A left click on empty space moves the point there (through the map's inverse)."""
+        if ev.button() == Qt.MouseButton.LeftButton and self.state.loaded and self.has_map():
+            ev.accept()
+            pos = self._plot.getPlotItem().getViewBox().mapSceneToView(ev.scenePos())
+            self.state.move_to(float(pos.x()), float(pos.y()))
+            return
+        self._view_click(ev)
 
     @Slot(int)
     def _on_dim_x_changed(self, i: int) -> None:
