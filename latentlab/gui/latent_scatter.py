@@ -9,6 +9,8 @@ plot's place and says why; unlabelled points are drawn in one colour, without a 
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
@@ -24,11 +26,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.explore.colouring import ColourChoice, values_for
 from latentlab.core.explore.maps import MIN_POINTS, LatentMap, as_projection
 from latentlab.core.explore.state import ExplorerState
 
 from .capabilities import NO_ENCODER
 from .map_controls import MapControls
+from .scatter_colours import (
+    ColourControls,
+    Histogram,
+    colour_map,
+    level_brushes,
+    level_indices,
+    value_range,
+)
 from .scatter_items import (
     CLASS_COLOURS,
     POINT_ALPHA,
@@ -50,6 +61,7 @@ PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"
 UMAP_TEXT = "UMAP (nonlinear map)"
 TSNE_TEXT = "t-SNE (nonlinear map)"
+LEFT_AXIS_WIDTH = 58  # pixels: labels such as "-0.1234" and the axis title
 MODE_KINDS = ("pca", "dims", "umap", "tsne")  # the axis choice's entries, in order
 MAP_KINDS = ("umap", "tsne")
 MAP_HINT = (
@@ -68,6 +80,10 @@ class LatentScatter(QWidget):
         super().__init__(parent)
         self.state = state
         self._labels = np.zeros(0, np.uint8)
+        self._groups = self._labels  # what the legend's classes group by (true or predicted)
+        self._values: np.ndarray | None = None  # continuous colour values, one per point
+        self._value_index = np.zeros(0, np.int64)  # each point's brush in `_level_brushes`
+        self._level_brushes = level_brushes(POINT_ALPHA)
         self._predicted: np.ndarray | None = None
         self._names: tuple[str, ...] = tuple(str(i) for i in range(10))
         self._latent_dim = 0
@@ -105,6 +121,12 @@ class LatentScatter(QWidget):
         controls.addWidget(self._plane)
         controls.addWidget(self.map_controls, 1)
         controls.addStretch(1)
+        self.colours = ColourControls(state)
+        self.colours.choice_changed.connect(self._on_colouring)
+        colour_row = QHBoxLayout()
+        colour_row.setContentsMargins(0, 0, 0, 0)
+        colour_row.addWidget(self.colours)
+        colour_row.addStretch(1)
         self._hint = hint = QLabel(LABELLED_HINT)
         hint.setObjectName("hint")
         hint.setWordWrap(True)
@@ -123,6 +145,9 @@ class LatentScatter(QWidget):
             # its patch without replaying every grid line and label (a pan draws them anew).
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             axis.enableAutoSIPrefix(False)  # zoomed in: 0.001 on the ticks, not "x0.001" units
+        # A fixed width for the tick labels: the plot must not shift under the mouse when longer
+        # labels (a zoom, another map) are first painted.
+        item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self._legend = item.addLegend(
             offset=(-8, 8),
             colCount=2,
@@ -133,6 +158,16 @@ class LatentScatter(QWidget):
         )
         self._items: list[ClassPoints] = []
         self._brushes: list[object] = []
+        self.colour_bar = pg.ColorBarItem(
+            values=(0.0, 1.0), colorMap=colour_map(), width=14, interactive=True, colorMapMenu=False
+        )
+        self.colour_bar.setToolTip("Drag the handles: points outside the range turn grey")
+        self.colour_bar.sigLevelsChanged.connect(self._on_levels)
+        self.colour_bar.setParentItem(item)  # owned by the plot (Qt), shown in its layout
+        self.colour_bar.setVisible(False)
+        self._bar_shown = False
+        self.histogram = Histogram()
+        self.histogram.setVisible(False)
         self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
         self._all_points.point_clicked.connect(self._on_point_clicked)
         self._all_points.covers.append(self._legend)
@@ -151,15 +186,16 @@ class LatentScatter(QWidget):
         self._marker.setToolTip("Current slider state: drag to move along these axes")
         self._marker.sigPositionChanged.connect(self._on_marker_moved)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self._view_click = item.getViewBox().mouseClickEvent
-        item.getViewBox().mouseClickEvent = self._on_view_clicked
+        item.getViewBox().mouseClickEvent = _empty_click_handler(self, item.getViewBox())
         skip_hover_while_dragging(self._plot.scene())
 
         map_page = QWidget()
         map_layout = QVBoxLayout(map_page)
         map_layout.setContentsMargins(0, 0, 0, 0)
         map_layout.addLayout(controls)
+        map_layout.addLayout(colour_row)
         map_layout.addWidget(self._plot, 1)
+        map_layout.addWidget(self.histogram)
         map_layout.addWidget(hint)
         self._placeholder = QLabel(NO_ENCODER)
         self._placeholder.setObjectName("scatterPlaceholder")
@@ -191,6 +227,9 @@ class LatentScatter(QWidget):
             return
         predicted = points.predicted if state.model.can_classify else None
         self._prepare(state.latent_dim, points.labels, predicted, state.class_names)
+        self._groups, self._values = self._labels, None
+        self._show_colour_bar(False)
+        self.colours.reset()
         self._on_projection()
 
     def _on_projection(self, _projection: object = None) -> None:
@@ -270,18 +309,22 @@ class LatentScatter(QWidget):
             scatter.setVisible(c < len(self._names))
             if c < len(self._names):
                 self._legend.addItem(scatter, self._names[c])
+                sample, label = self._legend.items[-1]
+                label.mouseClickEvent = _toggle_through(sample)  # the label toggles as the dot
         self._filling = False
         if self._all_points.scene() is None:
             plot.addItem(self._all_points)
         if self._marker.scene() is None:
             plot.addItem(self._marker, ignoreBounds=True)
 
-    def set_points(self, points: np.ndarray, axis_labels: tuple[str, str]) -> None:
+    def set_points(
+        self, points: np.ndarray, axis_labels: tuple[str, str], *, fit: bool = True
+    ) -> None:
         """Place the test points (N, 2) on the current axes and fit the view to them."""
         points = np.asarray(points, dtype=np.float32)
         indices = np.arange(len(points))
         for c, scatter in enumerate(self._items[: len(self._names)]):
-            mask = self._labels == c
+            mask = self._groups == c
             scatter.setData(x=points[mask, 0], y=points[mask, 1])
             scatter.indices = indices[mask]
         self._fill_all_points()
@@ -290,7 +333,7 @@ class LatentScatter(QWidget):
         plot.setLabel("left", axis_labels[1])
         view = plot.getViewBox()
         view.enableAutoRange(enable=False)
-        if len(self._all_points.indices):
+        if fit and len(self._all_points.indices):
             view.autoRange(items=[self._all_points], padding=0.04)
 
     def axes_choice(self) -> tuple[str, int, int]:
@@ -411,8 +454,14 @@ class LatentScatter(QWidget):
         if not xs:
             self._all_points.clear()
             return
+        x, y, index = np.concatenate(xs), np.concatenate(ys), np.concatenate(indices)
+        if self._values is None:
+            self._all_points.set_points(x, y, np.concatenate(brushes), index)
+            return
+        levels = self._value_index[index]
+        order = np.argsort(levels != len(self._level_brushes) - 1, kind="stable")  # grey first
         self._all_points.set_points(
-            np.concatenate(xs), np.concatenate(ys), np.concatenate(brushes), np.concatenate(indices)
+            x[order], y[order], self._level_brushes[levels[order]], index[order]
         )
 
     # --- slots ---------------------------------------------------------------------------
@@ -451,6 +500,86 @@ class LatentScatter(QWidget):
         else:
             self.map_controls.cancel(quiet=True)
             self._emit_axes()
+
+    # --- colouring ---------------------------------------------------------------------------
+    def set_images_source(self, test_images: object) -> None:
+        """Where the points' images come from (the window's `TestImages`), for the colourings
+        that measure them; the choices are listed again when the images arrive."""
+
+        state = self.state  # not self: no reference cycle through the scatter's children
+
+        def images() -> tuple[np.ndarray | None, str]:
+            return points_images(state, test_images)
+
+        self.colours.set_images_source(images)
+        changed = getattr(test_images, "changed", None)
+        if changed is not None:
+            changed.connect(self.colours.refresh)
+
+    def add_view_actions(self, menu: object) -> None:
+        """View > Fit points in view (Ctrl+0)."""
+        from PySide6.QtGui import QAction, QKeySequence
+
+        action = QAction("&Fit points in view", self)
+        action.setShortcut(QKeySequence("Ctrl+0"))
+        action.setStatusTip("Zoom and pan the scatter so every shown point is in view")
+        action.triggered.connect(self.fit_view)
+        menu.addAction(action)
+        self.fit_action = action
+
+    def colouring(self) -> ColourChoice | None:
+        return self.colours.choice
+
+    def colour_values(self) -> np.ndarray | None:
+        """The continuous values the points are coloured by (None: coloured by class)."""
+        return self._values
+
+    @Slot(object)
+    def _on_colouring(self, choice: ColourChoice) -> None:
+        state, points = self.state, self.state.points
+        if points is None:
+            return
+        if choice.categorical:
+            groups = points.predicted if choice.key == "predicted" else points.labels
+            self._groups = np.asarray(groups) if self._labelled else self._labels
+            self._values = None
+            self._show_colour_bar(False)
+        else:
+            columns = getattr(getattr(state.document, "images", None), "attributes", None)
+            values = values_for(choice, points, columns=columns, computed=self.colours.computed())
+            self._groups, self._values = self._labels, values
+            low, high = value_range(values)
+            self.colour_bar.blockSignals(True)
+            self.colour_bar.setLevels((low, high))
+            self.colour_bar.blockSignals(False)
+            self.colour_bar.setLabel("right", choice.title)
+            # The 1st..99th percentile in the colours, the tails in the end colours; dragging
+            # the colour bar's handles then greys out what lies outside (a show-only filter).
+            self._value_index = level_indices(values, low, high, filtered=False)
+            self.histogram.show_values(values, low, high)
+            self._show_colour_bar(True)
+        self.set_points(state.points_2d(), state.projection.titles, fit=False)
+
+    @Slot(object)
+    def _on_levels(self, _bar: object = None) -> None:
+        if self._values is None:
+            return
+        low, high = self.colour_bar.levels()
+        self._value_index = level_indices(self._values, low, high)
+        self.histogram.show_values(self._values, low, high)
+        self._fill_all_points()
+
+    def _show_colour_bar(self, shown: bool) -> None:
+        layout = self._plot.getPlotItem().layout
+        if shown and not self._bar_shown:
+            layout.addItem(self.colour_bar, 2, 5)
+            self.colour_bar.setVisible(True)
+        elif not shown and self._bar_shown:
+            layout.removeItem(self.colour_bar)
+            self.colour_bar.setParentItem(self._plot.getPlotItem())
+            self.colour_bar.setVisible(False)
+        self._bar_shown = shown
+        self.histogram.setVisible(shown)
 
     # --- nonlinear maps ----------------------------------------------------------------------
     def _show_map_controls(self, kind: str) -> None:
@@ -496,14 +625,14 @@ class LatentScatter(QWidget):
     def _axes_hint(self) -> str:
         return LABELLED_HINT if self._labelled else UNLABELLED_HINT
 
-    def _on_view_clicked(self, ev: object) -> None:
+    def _on_view_clicked(self, ev: object) -> bool:
         """A left click on empty space moves the point there (through the map's inverse)."""
-        if ev.button() == Qt.MouseButton.LeftButton and self.state.loaded and self.has_map():
-            ev.accept()
-            pos = self._plot.getPlotItem().getViewBox().mapSceneToView(ev.scenePos())
-            self.state.move_to(float(pos.x()), float(pos.y()))
-            return
-        self._view_click(ev)
+        if ev.button() != Qt.MouseButton.LeftButton or not self.state.loaded or not self.has_map():
+            return False
+        ev.accept()
+        pos = self._plot.getPlotItem().getViewBox().mapSceneToView(ev.scenePos())
+        self.state.move_to(float(pos.x()), float(pos.y()))
+        return True
 
     @Slot(int)
     def _on_dim_x_changed(self, i: int) -> None:
@@ -525,3 +654,50 @@ class LatentScatter(QWidget):
     def _emit_axes(self) -> None:
         if self._latent_dim >= 2 and self._dim_x.currentIndex() >= 0 and self.state.loaded:
             self.state.set_projection(*self.axes_choice())
+
+
+def points_images(state: ExplorerState, test_images: object) -> tuple[np.ndarray | None, str]:
+    """(N, H, W, C) images of the state's points (the file's, or the data set's test images),
+    or None and why not."""
+    document, points = state.document, state.points
+    if document is None or points is None:
+        return None, "no encoded points"
+    carried = getattr(document.images, "images", None)
+    if carried is not None:
+        if len(carried) != len(points):
+            return None, "the file's images do not match its points"
+        return np.asarray(carried), ""
+    first, why = test_images.image(0) if len(points) else (None, "no points")
+    if first is None:
+        return None, why
+    return np.stack([test_images.image(i)[0] for i in range(len(points))]), ""
+
+
+def _empty_click_handler(scatter: LatentScatter, view: pg.ViewBox):
+    """The view box's click handler: empty space moves the point, else the view's own.
+
+    Only weak references: a strong one from the view box to the scatter would make a cycle of
+    Qt wrappers that Python's garbage collector frees on whatever thread it happens to run.
+    """
+    scatter_ref, view_ref = weakref.ref(scatter), weakref.ref(view)
+
+    def clicked(ev: object) -> None:
+        owner, box = scatter_ref(), view_ref()
+        if owner is not None and owner._on_view_clicked(ev):
+            return
+        if box is not None:
+            pg.ViewBox.mouseClickEvent(box, ev)
+
+    return clicked
+
+
+def _toggle_through(sample: QGraphicsItem):
+    """A legend label's click handler: the same as a click on its sample (the dot)."""
+    sample_ref = weakref.ref(sample)
+
+    def clicked(ev: object) -> None:
+        target = sample_ref()
+        if target is not None:
+            target.mouseClickEvent(ev)
+
+    return clicked

@@ -110,7 +110,12 @@ class MapControls(QWidget):
         self.cancel(quiet=True)
         self._request = request
         mu = np.ascontiguousarray(mu, dtype=np.float32)
-        worker = GeneratorWorker(lambda token: map_job(mu, request, token), name="latentlab-map")
+        # Parented, so the worker's Qt object is never freed by Python's garbage collector
+        # (which may run on any thread): it goes with deleteLater once it has finished.
+        worker = GeneratorWorker(
+            lambda token: map_job(mu, request, token), name="latentlab-map", parent=self
+        )
+        worker.finished.connect(worker.deleteLater)
         worker.yielded.connect(lambda p: self._on_progress(worker, p))
         worker.returned.connect(lambda m: self._on_returned(worker, m))
         worker.errored.connect(lambda e: self._on_ended(worker, f"the map failed: {first_line(e)}"))

@@ -15,7 +15,6 @@ atomically and read back with its size checked against its own header.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import re
@@ -109,6 +108,8 @@ def cache_dir() -> Path:
 
 def cache_key(mu: np.ndarray, request: MapRequest) -> str:
     """A hex digest of everything the map depends on."""
+    import hashlib  # ~10 ms of OpenSSL set-up: not on the app's start-up path
+
     mu = np.ascontiguousarray(mu, dtype=np.float32)
     h = hashlib.sha256()
     h.update(f"v{CACHE_VERSION}|{request.method}|{request.parameter}|{request.seed}|".encode())
