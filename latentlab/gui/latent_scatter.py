@@ -61,6 +61,7 @@ PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"
 UMAP_TEXT = "UMAP (nonlinear map)"
 TSNE_TEXT = "t-SNE (nonlinear map)"
+CONTROL_ROW_HEIGHT = 30  # pixels: a combo box, a spin box, a progress bar or a button
 LEFT_AXIS_WIDTH = 58  # pixels: labels such as "-0.1234" and the axis title
 MODE_KINDS = ("pca", "dims", "umap", "tsne")  # the axis choice's entries, in order
 MAP_KINDS = ("umap", "tsne")
@@ -158,14 +159,7 @@ class LatentScatter(QWidget):
         )
         self._items: list[ClassPoints] = []
         self._brushes: list[object] = []
-        self.colour_bar = pg.ColorBarItem(
-            values=(0.0, 1.0), colorMap=colour_map(), width=14, interactive=True, colorMapMenu=False
-        )
-        self.colour_bar.setToolTip("Drag the handles: points outside the range turn grey")
-        self.colour_bar.sigLevelsChanged.connect(self._on_levels)
-        self.colour_bar.setParentItem(item)  # owned by the plot (Qt), shown in its layout
-        self.colour_bar.setVisible(False)
-        self._bar_shown = False
+        self.colour_bar: pg.ColorBarItem | None = None  # made on the first continuous colouring
         self.histogram = Histogram()
         self.histogram.setVisible(False)
         self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
@@ -192,8 +186,13 @@ class LatentScatter(QWidget):
         map_page = QWidget()
         map_layout = QVBoxLayout(map_page)
         map_layout.setContentsMargins(0, 0, 0, 0)
-        map_layout.addLayout(controls)
-        map_layout.addLayout(colour_row)
+        # The rows above the plot keep one height whatever they show (a map's progress bar and
+        # Cancel, a new model's entries), so the plot never shifts under the mouse.
+        for row in (controls, colour_row):
+            holder = QWidget()
+            holder.setLayout(row)
+            holder.setFixedHeight(max(holder.sizeHint().height(), CONTROL_ROW_HEIGHT))
+            map_layout.addWidget(holder)
         map_layout.addWidget(self._plot, 1)
         map_layout.addWidget(self.histogram)
         map_layout.addWidget(hint)
@@ -549,6 +548,7 @@ class LatentScatter(QWidget):
             values = values_for(choice, points, columns=columns, computed=self.colours.computed())
             self._groups, self._values = self._labels, values
             low, high = value_range(values)
+            self._show_colour_bar(True)
             self.colour_bar.blockSignals(True)
             self.colour_bar.setLevels((low, high))
             self.colour_bar.blockSignals(False)
@@ -562,7 +562,7 @@ class LatentScatter(QWidget):
 
     @Slot(object)
     def _on_levels(self, _bar: object = None) -> None:
-        if self._values is None:
+        if self._values is None or self.colour_bar is None:
             return
         low, high = self.colour_bar.levels()
         self._value_index = level_indices(self._values, low, high)
@@ -570,15 +570,17 @@ class LatentScatter(QWidget):
         self._fill_all_points()
 
     def _show_colour_bar(self, shown: bool) -> None:
-        layout = self._plot.getPlotItem().layout
-        if shown and not self._bar_shown:
-            layout.addItem(self.colour_bar, 2, 5)
-            self.colour_bar.setVisible(True)
-        elif not shown and self._bar_shown:
-            layout.removeItem(self.colour_bar)
-            self.colour_bar.setParentItem(self._plot.getPlotItem())
-            self.colour_bar.setVisible(False)
-        self._bar_shown = shown
+        if shown and self.colour_bar is None:
+            bar = pg.ColorBarItem(
+                values=(0.0, 1.0), colorMap=colour_map(), width=14, colorMapMenu=False
+            )
+            bar.setToolTip("Drag the handles: points outside the range turn grey")
+            bar.sigLevelsChanged.connect(self._on_levels)
+            # In the plot's layout for good (owned by Qt); hidden, it takes no space.
+            self._plot.getPlotItem().layout.addItem(bar, 2, 5)
+            self.colour_bar = bar
+        if self.colour_bar is not None:
+            self.colour_bar.setVisible(shown)
         self.histogram.setVisible(shown)
 
     # --- nonlinear maps ----------------------------------------------------------------------

@@ -55,11 +55,14 @@ def drawn_colours(scatter: LatentScatter) -> dict[int, tuple[int, int, int]]:
 def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot):
     state, scatter = make_scatter(qtbot)
     assert not scatter.histogram.isVisible()
+    box = scatter.plot_widget.getPlotItem().getViewBox()
+    width = box.width()
     choice = ColourChoice("kl")
     scatter.colours.choose(choice)
     kl = point_kl(state.points)
     np.testing.assert_allclose(scatter.colour_values(), kl)
     assert scatter.colour_bar.isVisible() and scatter.histogram.isVisible()
+    qtbot.waitUntil(lambda: box.width() < width - 5)  # the bar takes its column
     assert scatter.histogram.counts.sum() == len(kl)
     colours = drawn_colours(scatter)
     table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
@@ -79,6 +82,8 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
     # Back to classes: no bar, the class colours.
     scatter.colours.choose(ColourChoice("class"))
     assert scatter.colour_values() is None and not scatter.histogram.isVisible()
+    assert not scatter.colour_bar.isVisible()
+    qtbot.waitUntil(lambda: abs(box.width() - width) < 1)  # the hidden bar takes no room
 
 
 def test_predicted_class_groups_the_legend_by_what_the_classifier_reads(qtbot):

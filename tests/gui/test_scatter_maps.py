@@ -172,7 +172,7 @@ def test_a_click_on_empty_space_moves_the_point_through_the_inverse(qtbot):
     x, y = scatter.marker_position()
     clicked = view_pos(scatter, viewport_pos(scatter, *where))
     assert np.hypot(x - clicked[0], y - clicked[1]) < 1e-4  # where the click was, exactly
-    assert np.hypot(x - where[0], y - where[1]) < 0.2  # about the place aimed at
+    assert np.hypot(x - where[0], y - where[1]) < 0.05  # the place aimed at
     np.testing.assert_allclose(state.z, state.projection.lift(np.array([x, y])), atol=1e-5)
 
 
