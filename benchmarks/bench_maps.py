@@ -151,7 +151,7 @@ def _umap_in_background(mu) -> list[Result]:
     timer.timeout.connect(beat)
     done: list[object] = []
     worker = GeneratorWorker(
-        lambda token: map_job(mu, MapRequest("umap", 15), token, use_cache=False)
+        lambda token: map_job(mu, MapRequest("umap", 15), token, use_cache=False, isolated=True)
     )
     worker.returned.connect(done.append)
     worker.errored.connect(done.append)

@@ -131,6 +131,8 @@ class LatentScatter(QWidget):
         self._hint = hint = QLabel(LABELLED_HINT)
         hint.setObjectName("hint")
         hint.setWordWrap(True)
+        # Room for the map's two-line hint always: a switch of axes must not resize the plot.
+        hint.setMinimumHeight(2 * hint.fontMetrics().lineSpacing() + 4)
 
         # --- plot ---
         self._plot = pg.PlotWidget(background="w")

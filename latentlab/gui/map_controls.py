@@ -1,7 +1,7 @@
 """The scatter's map controls: UMAP's neighbours or t-SNE's perplexity, and the map's progress.
 
 A map is computed by `core.explore.maps.map_job` in a `GeneratorWorker` (never on the GUI
-thread): the progress bar follows its stages and epochs, Cancel stops it at its next cancel
+thread; the layout itself in a child process, whose GIL umap's numba code may hold): the progress bar follows its stages and epochs, Cancel stops it at its next cancel
 point, and a cached map comes back at once. One map at a time: a new request cancels the one
 running (whose outcome is then dropped). The finished map is handed on as `map_ready`.
 """
@@ -113,7 +113,9 @@ class MapControls(QWidget):
         # Parented, so the worker's Qt object is never freed by Python's garbage collector
         # (which may run on any thread): it goes with deleteLater once it has finished.
         worker = GeneratorWorker(
-            lambda token: map_job(mu, request, token), name="latentlab-map", parent=self
+            lambda token: map_job(mu, request, token, isolated=True),
+            name="latentlab-map",
+            parent=self,
         )
         worker.finished.connect(worker.deleteLater)
         worker.yielded.connect(lambda p: self._on_progress(worker, p))

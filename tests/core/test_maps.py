@@ -288,3 +288,21 @@ def test_map_command_errors_are_one_line(tmp_path, capsys, extra, message):
     assert main(["map", str(path), *extra]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_an_isolated_layout_runs_in_a_child_process_and_a_cancel_ends_it():
+    mu, labels = clustered()
+    seen, result = run(map_job(mu, MapRequest("tsne", 10), use_cache=False, isolated=True))
+    assert neighbours_kept(result.coords, labels) > 0.95
+    assert any(p.stage.startswith("laying out") for p in seen)  # relayed from the child
+    token = CancelToken()
+    big, _ = clustered(n_per=400, d=8)
+    job = map_job(big, MapRequest("tsne", 30), token, use_cache=False, isolated=True)
+    next(job)
+    token.cancel()
+    with pytest.raises(JobCancelled):
+        for _ in job:
+            pass
+    import multiprocessing
+
+    assert not multiprocessing.active_children()

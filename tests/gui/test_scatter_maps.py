@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 
 from latentlab.core.explore import maps
 from latentlab.core.explore.maps import MapRequest
@@ -131,6 +132,7 @@ def show_stored_map(qtbot, state, scatter, kind="umap") -> np.ndarray:
     maps.store(state.points.mu, MapRequest.default(kind), coords)
     with qtbot.waitSignal(state.events.projection, timeout=10_000):
         choose(scatter, kind)
+    QApplication.sendPostedEvents()  # any re-layout the new axes asked for, done now
     return coords
 
 

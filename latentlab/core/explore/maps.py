@@ -165,6 +165,7 @@ def map_job(
     *,
     use_cache: bool = True,
     folder: Path | None = None,
+    isolated: bool = False,
 ) -> Generator[Progress, None, LatentMap]:
     """The map of `mu` (N, d): from the cache when it is there, else computed and cached."""
     mu = np.ascontiguousarray(mu, dtype=np.float32)
@@ -173,7 +174,7 @@ def map_job(
         cached = load_cached(mu, request, folder)
         if cached is not None:
             return LatentMap(request, cached, from_cache=True)
-    coords = yield from compute_map(mu, request, cancel)
+    coords = yield from compute_map(mu, request, cancel, isolated=isolated)
     if use_cache:
         with contextlib.suppress(OSError):  # a read-only cache costs a recompute, nothing more
             store(mu, request, coords, folder)
@@ -181,21 +182,81 @@ def map_job(
 
 
 def compute_map(
-    mu: np.ndarray, request: MapRequest, cancel: Cancel = None
+    mu: np.ndarray, request: MapRequest, cancel: Cancel = None, *, isolated: bool = False
 ) -> Generator[Progress, None, np.ndarray]:
-    """(N, 2) float32 coordinates of `mu`, standardised: centred, unit spread along x."""
+    """(N, 2) float32 coordinates of `mu`, standardised: centred, unit spread along x.
+
+    `isolated`: lay out in a child process (the app: the library cannot stall its GUI thread).
+    """
     mu = np.ascontiguousarray(mu, dtype=np.float32)
     if len(mu) < MIN_POINTS:
         raise ValueError(f"a map needs at least {MIN_POINTS} points, got {len(mu)}")
     if not np.isfinite(mu).all():
         raise ValueError("the encoded points are not all finite")
     check_cancelled(cancel)
-    if request.method == "umap":
+    if isolated:
+        coords = yield from _in_child_process(mu, request, cancel)
+    elif request.method == "umap":
         coords = yield from _umap(mu, request, cancel)
     else:
         coords = yield from _tsne(mu, request, cancel)
     check_cancelled(cancel)
     return _standardised(np.asarray(coords, dtype=np.float64))
+
+
+def _in_child_process(mu: np.ndarray, request: MapRequest, cancel: Cancel):
+    """The layout in a spawned process, its progress relayed; a cancel ends the process.
+
+    umap's numba code and pynndescent hold the GIL for seconds at a time: in a thread of the
+    app they would freeze its window (a 10 ms heartbeat ran up to 1.1 s late). A process has
+    its own GIL, and stopping it is immediate.
+    """
+    import multiprocessing
+    import queue as queues
+
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    child = context.Process(
+        target=_child_main, args=(mu, request, messages), name="latentlab-map", daemon=True
+    )
+    child.start()
+    try:
+        while True:
+            if is_cancelled(cancel):
+                raise JobCancelled()
+            try:
+                kind, value = messages.get(timeout=POLL_S)
+            except queues.Empty:
+                if not child.is_alive() and messages.empty():
+                    ended = f"the map process ended (exit code {child.exitcode})"
+                    raise RuntimeError(ended) from None
+                continue
+            if kind == "progress":
+                yield Progress(*value)
+            elif kind == "done":
+                return value
+            else:
+                raise RuntimeError(value)
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join(5)
+        messages.close()
+
+
+def _child_main(mu: np.ndarray, request: MapRequest, messages) -> None:
+    """The spawned process: run the layout, send each `Progress`, then the coordinates."""
+    try:
+        job = _umap(mu, request, None) if request.method == "umap" else _tsne(mu, request, None)
+        while True:
+            try:
+                progress = next(job)
+            except StopIteration as end:
+                messages.put(("done", np.asarray(end.value, np.float32)))
+                return
+            messages.put(("progress", (progress.done, progress.total, progress.stage)))
+    except Exception as exc:
+        messages.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
 def _standardised(coords: np.ndarray) -> np.ndarray:
