@@ -21,6 +21,7 @@ from .density import add_density_parser, cmd_fit_density
 from .desktop import add_desktop_parser, cmd_install_desktop
 from .doctor import add_doctor_parser, cmd_doctor
 from .import_command import add_import_parser, cmd_import
+from .maps import add_map_parser
 from .models import cmd_eval, cmd_info, info_dict, info_text
 from .pictures import add_class, add_scale, cmd_decode, cmd_manifold, cmd_morph, cmd_sample
 from .train import ProgressBar, StopSignals, cmd_data, cmd_presets, cmd_train, epoch_summary
@@ -267,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_density_parser(sub)
     add_doctor_parser(sub)
     add_desktop_parser(sub)
+    add_map_parser(sub, COMMANDS)
     return parser
 
 

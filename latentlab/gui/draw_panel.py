@@ -226,10 +226,15 @@ class DrawingOverlay:
             item.setVisible(visible)
         if not visible:
             return
+        if not isinstance(axes, LinearBasis):  # a nonlinear map: no ellipse, only the mean
+            for item in self.items()[:4]:
+                item.setVisible(False)
         for items, n in (
             ((self.one_sigma, self.one_sigma_halo), 1.0),
             ((self.two_sigma, self.two_sigma_halo), 2.0),
         ):
+            if not isinstance(axes, LinearBasis):
+                break
             outline = ellipse(reading.mu, reading.var, axes, n_sigma=n)
             for item in items:
                 item.setData(outline[:, 0], outline[:, 1])

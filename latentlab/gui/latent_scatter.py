@@ -9,6 +9,8 @@ plot's place and says why; unlabelled points are drawn in one colour, without a 
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
@@ -24,9 +26,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.explore.colouring import ColourChoice, values_for
+from latentlab.core.explore.maps import MIN_POINTS, LatentMap, as_projection
 from latentlab.core.explore.state import ExplorerState
 
 from .capabilities import NO_ENCODER
+from .map_controls import MapControls
+from .scatter_colours import (
+    ColourControls,
+    Histogram,
+    colour_map,
+    level_brushes,
+    level_indices,
+    value_range,
+)
 from .scatter_items import (
     CLASS_COLOURS,
     POINT_ALPHA,
@@ -46,6 +59,17 @@ UNLABELLED_HINT = (
 )
 PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"
+UMAP_TEXT = "UMAP (nonlinear map)"
+TSNE_TEXT = "t-SNE (nonlinear map)"
+CONTROL_ROW_HEIGHT = 30  # pixels: a combo box, a spin box, a progress bar or a button
+LEFT_AXIS_WIDTH = 58  # pixels: labels such as "-0.1234" and the axis title
+MODE_KINDS = ("pca", "dims", "umap", "tsne")  # the axis choice's entries, in order
+MAP_KINDS = ("umap", "tsne")
+MAP_HINT = (
+    "A nonlinear map: near points are near in latent space, distances far apart mean little. "
+    "Drag the ring or click empty space: the point moves through the map's inverse "
+    "(a blend of the nearest points' latents)."
+)
 
 
 class LatentScatter(QWidget):
@@ -57,6 +81,10 @@ class LatentScatter(QWidget):
         super().__init__(parent)
         self.state = state
         self._labels = np.zeros(0, np.uint8)
+        self._groups = self._labels  # what the legend's classes group by (true or predicted)
+        self._values: np.ndarray | None = None  # continuous colour values, one per point
+        self._value_index = np.zeros(0, np.int64)  # each point's brush in `_level_brushes`
+        self._level_brushes = level_brushes(POINT_ALPHA)
         self._predicted: np.ndarray | None = None
         self._names: tuple[str, ...] = tuple(str(i) for i in range(10))
         self._latent_dim = 0
@@ -65,8 +93,14 @@ class LatentScatter(QWidget):
 
         # --- axis choice ---
         self._mode = QComboBox()
-        self._mode.addItems([PCA_TEXT, DIMS_TEXT])
+        self._mode.addItems([PCA_TEXT, DIMS_TEXT, UMAP_TEXT, TSNE_TEXT])
         self._mode.setToolTip("What the scatter's two axes show")
+        self._map_requests: dict[str, object] = {}  # kind -> the MapRequest of the state's map
+        self.map_controls = MapControls()
+        self.map_controls.setVisible(False)
+        self.map_controls.map_ready.connect(self._on_map_ready)
+        self.map_controls.map_failed.connect(self._on_map_failed)
+        self.map_controls.parameter_changed.connect(self._on_map_parameter)
         self._dim_x = QComboBox()
         self._dim_y = QComboBox()
         self._dim_x.setToolTip("Latent dimension on the horizontal axis")
@@ -86,10 +120,19 @@ class LatentScatter(QWidget):
         controls.addWidget(self._versus)
         controls.addWidget(self._dim_y)
         controls.addWidget(self._plane)
+        controls.addWidget(self.map_controls, 1)
         controls.addStretch(1)
+        self.colours = ColourControls(state)
+        self.colours.choice_changed.connect(self._on_colouring)
+        colour_row = QHBoxLayout()
+        colour_row.setContentsMargins(0, 0, 0, 0)
+        colour_row.addWidget(self.colours)
+        colour_row.addStretch(1)
         self._hint = hint = QLabel(LABELLED_HINT)
         hint.setObjectName("hint")
         hint.setWordWrap(True)
+        # Room for the map's two-line hint always: a switch of axes must not resize the plot.
+        hint.setMinimumHeight(2 * hint.fontMetrics().lineSpacing() + 4)
 
         # --- plot ---
         self._plot = pg.PlotWidget(background="w")
@@ -104,6 +147,10 @@ class LatentScatter(QWidget):
             # The axes draw the grid across the plot: kept as pixmaps, a marker move repaints
             # its patch without replaying every grid line and label (a pan draws them anew).
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            axis.enableAutoSIPrefix(False)  # zoomed in: 0.001 on the ticks, not "x0.001" units
+        # A fixed width for the tick labels: the plot must not shift under the mouse when longer
+        # labels (a zoom, another map) are first painted.
+        item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self._legend = item.addLegend(
             offset=(-8, 8),
             colCount=2,
@@ -114,6 +161,9 @@ class LatentScatter(QWidget):
         )
         self._items: list[ClassPoints] = []
         self._brushes: list[object] = []
+        self.colour_bar: pg.ColorBarItem | None = None  # made on the first continuous colouring
+        self.histogram = Histogram()
+        self.histogram.setVisible(False)
         self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
         self._all_points.point_clicked.connect(self._on_point_clicked)
         self._all_points.covers.append(self._legend)
@@ -132,13 +182,21 @@ class LatentScatter(QWidget):
         self._marker.setToolTip("Current slider state: drag to move along these axes")
         self._marker.sigPositionChanged.connect(self._on_marker_moved)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        item.getViewBox().mouseClickEvent = _empty_click_handler(self, item.getViewBox())
         skip_hover_while_dragging(self._plot.scene())
 
         map_page = QWidget()
         map_layout = QVBoxLayout(map_page)
         map_layout.setContentsMargins(0, 0, 0, 0)
-        map_layout.addLayout(controls)
+        # The rows above the plot keep one height whatever they show (a map's progress bar and
+        # Cancel, a new model's entries), so the plot never shifts under the mouse.
+        for row in (controls, colour_row):
+            holder = QWidget()
+            holder.setLayout(row)
+            holder.setFixedHeight(max(holder.sizeHint().height(), CONTROL_ROW_HEIGHT))
+            map_layout.addWidget(holder)
         map_layout.addWidget(self._plot, 1)
+        map_layout.addWidget(self.histogram)
         map_layout.addWidget(hint)
         self._placeholder = QLabel(NO_ENCODER)
         self._placeholder.setObjectName("scatterPlaceholder")
@@ -161,6 +219,8 @@ class LatentScatter(QWidget):
     # --- state events --------------------------------------------------------------------
     def _on_model(self) -> None:
         state, points = self.state, self.state.points
+        self.map_controls.cancel(quiet=True)
+        self._map_requests = {}
         self._pages.setCurrentIndex(0 if points is not None else 1)
         if points is None:  # a decoder-only model: nothing to map, the placeholder says why
             self._legend.clear()
@@ -168,6 +228,9 @@ class LatentScatter(QWidget):
             return
         predicted = points.predicted if state.model.can_classify else None
         self._prepare(state.latent_dim, points.labels, predicted, state.class_names)
+        self._groups, self._values = self._labels, None
+        self._show_colour_bar(False)
+        self.colours.reset()
         self._on_projection()
 
     def _on_projection(self, _projection: object = None) -> None:
@@ -176,10 +239,12 @@ class LatentScatter(QWidget):
             return
         kind = state.projection.kind
         self._mode.blockSignals(True)
-        self._mode.setCurrentIndex(0 if kind == "pca" else 1)
+        self._mode.setCurrentIndex(MODE_KINDS.index(kind) if kind in MODE_KINDS else 1)
         self._mode.blockSignals(False)
         for combo in (self._dim_x, self._dim_y):
             combo.setEnabled(kind == "dims")
+        self._show_map_controls(kind)
+        self._hint.setText(MAP_HINT if kind in MAP_KINDS else self._axes_hint())
         self.set_points(state.points_2d(), state.projection.titles)
         self._show_marker()
 
@@ -217,7 +282,7 @@ class LatentScatter(QWidget):
         self._predicted = None if predicted is None else np.asarray(predicted)
         self._names = tuple(class_names) or ("all points",)
         self._legend.setVisible(labelled)
-        self._hint.setText(LABELLED_HINT if labelled else UNLABELLED_HINT)
+        self._hint.setText(self._axes_hint())
         self._ensure_class_items(len(self._names))
         plane = latent_dim <= 2
         for widget in (self._axes_label, self._mode, self._dim_x, self._versus, self._dim_y):
@@ -226,6 +291,9 @@ class LatentScatter(QWidget):
         for combo in (self._mode, self._dim_x, self._dim_y):
             combo.blockSignals(True)
         self._mode.setCurrentIndex(0)
+        for k, kind in enumerate(MODE_KINDS):  # a map needs a few points to have neighbours
+            enabled = kind not in MAP_KINDS or len(labels) >= MIN_POINTS
+            self._mode.model().item(k).setEnabled(enabled)
         for combo in (self._dim_x, self._dim_y):
             combo.clear()
             combo.addItems([f"z{i + 1}" for i in range(latent_dim)])
@@ -242,18 +310,22 @@ class LatentScatter(QWidget):
             scatter.setVisible(c < len(self._names))
             if c < len(self._names):
                 self._legend.addItem(scatter, self._names[c])
+                sample, label = self._legend.items[-1]
+                label.mouseClickEvent = _toggle_through(sample)  # the label toggles as the dot
         self._filling = False
         if self._all_points.scene() is None:
             plot.addItem(self._all_points)
         if self._marker.scene() is None:
             plot.addItem(self._marker, ignoreBounds=True)
 
-    def set_points(self, points: np.ndarray, axis_labels: tuple[str, str]) -> None:
+    def set_points(
+        self, points: np.ndarray, axis_labels: tuple[str, str], *, fit: bool = True
+    ) -> None:
         """Place the test points (N, 2) on the current axes and fit the view to them."""
         points = np.asarray(points, dtype=np.float32)
         indices = np.arange(len(points))
         for c, scatter in enumerate(self._items[: len(self._names)]):
-            mask = self._labels == c
+            mask = self._groups == c
             scatter.setData(x=points[mask, 0], y=points[mask, 1])
             scatter.indices = indices[mask]
         self._fill_all_points()
@@ -262,19 +334,23 @@ class LatentScatter(QWidget):
         plot.setLabel("left", axis_labels[1])
         view = plot.getViewBox()
         view.enableAutoRange(enable=False)
-        if len(self._all_points.indices):
+        if fit and len(self._all_points.indices):
             view.autoRange(items=[self._all_points], padding=0.04)
 
     def axes_choice(self) -> tuple[str, int, int]:
-        """("pca", 0, 1) or ("dims", i, j) as chosen in the combos."""
-        if self._latent_dim > 2 and self._mode.currentIndex() == 0:
-            return "pca", 0, 1
+        """("pca", 0, 1), ("dims", i, j), ("umap", 0, 1) or ("tsne", 0, 1) as chosen."""
+        kind = MODE_KINDS[self._mode.currentIndex()]
+        if self._latent_dim <= 2 and kind == "pca":
+            kind = "dims"
+        if kind != "dims":
+            return kind, 0, 1
         return "dims", self._dim_x.currentIndex(), self._dim_y.currentIndex()
 
     def set_axes_choice(self, kind: str, i: int = 0, j: int = 1) -> None:
-        """Select axes as a user would (the state's projection follows)."""
-        if kind == "pca":
-            self._mode.setCurrentIndex(0)
+        """Select axes as a user would (the state's projection follows; a map is computed in
+        the background first, unless the state has it)."""
+        if kind != "dims":
+            self._mode.setCurrentIndex(MODE_KINDS.index(kind))
             return
         self._dim_x.blockSignals(True)
         self._dim_y.blockSignals(True)
@@ -286,6 +362,12 @@ class LatentScatter(QWidget):
             self._emit_axes()
         else:
             self._mode.setCurrentIndex(1)
+
+    def fit_view(self) -> None:
+        """Zoom and pan so every visible point is in view (View > Fit)."""
+        view = self._plot.getPlotItem().getViewBox()
+        if len(self._all_points.indices):
+            view.autoRange(items=[self._all_points], padding=0.04)
 
     # --- marker --------------------------------------------------------------------------
     def set_marker(self, x: float, y: float) -> None:
@@ -373,8 +455,14 @@ class LatentScatter(QWidget):
         if not xs:
             self._all_points.clear()
             return
+        x, y, index = np.concatenate(xs), np.concatenate(ys), np.concatenate(indices)
+        if self._values is None:
+            self._all_points.set_points(x, y, np.concatenate(brushes), index)
+            return
+        levels = self._value_index[index]
+        order = np.argsort(levels != len(self._level_brushes) - 1, kind="stable")  # grey first
         self._all_points.set_points(
-            np.concatenate(xs), np.concatenate(ys), np.concatenate(brushes), np.concatenate(indices)
+            x[order], y[order], self._level_brushes[levels[order]], index[order]
         )
 
     # --- slots ---------------------------------------------------------------------------
@@ -406,7 +494,149 @@ class LatentScatter(QWidget):
     def _on_mode_changed(self, mode: int) -> None:
         for combo in (self._dim_x, self._dim_y):
             combo.setEnabled(mode == 1)
-        self._emit_axes()
+        kind = MODE_KINDS[mode]
+        self._show_map_controls(kind)
+        if kind in MAP_KINDS:
+            self._show_map(kind)
+        else:
+            self.map_controls.cancel(quiet=True)
+            self._emit_axes()
+
+    # --- colouring ---------------------------------------------------------------------------
+    def set_images_source(self, test_images: object) -> None:
+        """Where the points' images come from (the window's `TestImages`), for the colourings
+        that measure them; the choices are listed again when the images arrive."""
+
+        state = self.state  # not self: no reference cycle through the scatter's children
+
+        def images() -> tuple[np.ndarray | None, str]:
+            return points_images(state, test_images)
+
+        self.colours.set_images_source(images)
+        changed = getattr(test_images, "changed", None)
+        if changed is not None:
+            changed.connect(self.colours.refresh)
+
+    def add_view_actions(self, menu: object) -> None:
+        """View > Fit points in view (Ctrl+0)."""
+        from PySide6.QtGui import QAction, QKeySequence
+
+        action = QAction("&Fit points in view", self)
+        action.setShortcut(QKeySequence("Ctrl+0"))
+        action.setStatusTip("Zoom and pan the scatter so every shown point is in view")
+        action.triggered.connect(self.fit_view)
+        menu.addAction(action)
+        self.fit_action = action
+
+    def colouring(self) -> ColourChoice | None:
+        return self.colours.choice
+
+    def colour_values(self) -> np.ndarray | None:
+        """The continuous values the points are coloured by (None: coloured by class)."""
+        return self._values
+
+    @Slot(object)
+    def _on_colouring(self, choice: ColourChoice) -> None:
+        state, points = self.state, self.state.points
+        if points is None:
+            return
+        if choice.categorical:
+            groups = points.predicted if choice.key == "predicted" else points.labels
+            self._groups = np.asarray(groups) if self._labelled else self._labels
+            self._values = None
+            self._show_colour_bar(False)
+        else:
+            columns = getattr(getattr(state.document, "images", None), "attributes", None)
+            values = values_for(choice, points, columns=columns, computed=self.colours.computed())
+            self._groups, self._values = self._labels, values
+            low, high = value_range(values)
+            self._show_colour_bar(True)
+            self.colour_bar.blockSignals(True)
+            self.colour_bar.setLevels((low, high))
+            self.colour_bar.blockSignals(False)
+            self.colour_bar.setLabel("right", choice.title)
+            # The 1st..99th percentile in the colours, the tails in the end colours; dragging
+            # the colour bar's handles then greys out what lies outside (a show-only filter).
+            self._value_index = level_indices(values, low, high, filtered=False)
+            self.histogram.show_values(values, low, high)
+            self._show_colour_bar(True)
+        self.set_points(state.points_2d(), state.projection.titles, fit=False)
+
+    @Slot(object)
+    def _on_levels(self, _bar: object = None) -> None:
+        if self._values is None or self.colour_bar is None:
+            return
+        low, high = self.colour_bar.levels()
+        self._value_index = level_indices(self._values, low, high)
+        self.histogram.show_values(self._values, low, high)
+        self._fill_all_points()
+
+    def _show_colour_bar(self, shown: bool) -> None:
+        if shown and self.colour_bar is None:
+            bar = pg.ColorBarItem(
+                values=(0.0, 1.0), colorMap=colour_map(), width=14, colorMapMenu=False
+            )
+            bar.setToolTip("Drag the handles: points outside the range turn grey")
+            bar.sigLevelsChanged.connect(self._on_levels)
+            # In the plot's layout for good (owned by Qt); hidden, it takes no space.
+            self._plot.getPlotItem().layout.addItem(bar, 2, 5)
+            self.colour_bar = bar
+        if self.colour_bar is not None:
+            self.colour_bar.setVisible(shown)
+        self.histogram.setVisible(shown)
+
+    # --- nonlinear maps ----------------------------------------------------------------------
+    def _show_map_controls(self, kind: str) -> None:
+        is_map = kind in MAP_KINDS
+        if is_map:
+            self.map_controls.set_method(kind)
+        self.map_controls.setVisible(is_map)
+
+    def _show_map(self, kind: str) -> None:
+        """Show the state's map of this kind, or compute it (in the background) first."""
+        state = self.state
+        if not state.loaded or state.points is None:
+            return
+        request = self.map_controls.request(kind)
+        if state.map_projection(kind) is not None and self._map_requests.get(kind) == request:
+            self.map_controls.cancel(quiet=True)
+            state.set_projection(kind)
+            return
+        self.map_controls.compute(state.points.mu, request)
+
+    @Slot(object)
+    def _on_map_ready(self, latent_map: LatentMap) -> None:
+        state = self.state
+        points = state.points
+        if points is None or len(points) != len(latent_map.coords):
+            return
+        kind = latent_map.request.method
+        state.add_map(as_projection(latent_map, points.mu))
+        self._map_requests[kind] = latent_map.request
+        if MODE_KINDS[self._mode.currentIndex()] == kind:
+            state.set_projection(kind)
+
+    @Slot(str)
+    def _on_map_failed(self, _why: str) -> None:
+        if self.state.loaded and self.state.points is not None:
+            self._on_projection()  # the axis choice goes back to what is shown
+
+    @Slot(str, int)
+    def _on_map_parameter(self, kind: str, _value: int) -> None:
+        if MODE_KINDS[self._mode.currentIndex()] == kind:
+            self._show_map(kind)
+
+    def _axes_hint(self) -> str:
+        return LABELLED_HINT if self._labelled else UNLABELLED_HINT
+
+    def _on_view_clicked(self, ev: object) -> bool:
+        """A left click on empty space moves the point there (through the map's inverse)."""
+        if ev.button() != Qt.MouseButton.LeftButton or not self.state.loaded or not self.has_map():
+            return False
+        ev.accept()
+        pos = self._plot.getPlotItem().getViewBox().mapSceneToView(ev.scenePos())
+        self.state.move_to(float(pos.x()), float(pos.y()))
+        return True
 
     @Slot(int)
     def _on_dim_x_changed(self, i: int) -> None:
@@ -428,3 +658,50 @@ class LatentScatter(QWidget):
     def _emit_axes(self) -> None:
         if self._latent_dim >= 2 and self._dim_x.currentIndex() >= 0 and self.state.loaded:
             self.state.set_projection(*self.axes_choice())
+
+
+def points_images(state: ExplorerState, test_images: object) -> tuple[np.ndarray | None, str]:
+    """(N, H, W, C) images of the state's points (the file's, or the data set's test images),
+    or None and why not."""
+    document, points = state.document, state.points
+    if document is None or points is None:
+        return None, "no encoded points"
+    carried = getattr(document.images, "images", None)
+    if carried is not None:
+        if len(carried) != len(points):
+            return None, "the file's images do not match its points"
+        return np.asarray(carried), ""
+    first, why = test_images.image(0) if len(points) else (None, "no points")
+    if first is None:
+        return None, why
+    return np.stack([test_images.image(i)[0] for i in range(len(points))]), ""
+
+
+def _empty_click_handler(scatter: LatentScatter, view: pg.ViewBox):
+    """The view box's click handler: empty space moves the point, else the view's own.
+
+    Only weak references: a strong one from the view box to the scatter would make a cycle of
+    Qt wrappers that Python's garbage collector frees on whatever thread it happens to run.
+    """
+    scatter_ref, view_ref = weakref.ref(scatter), weakref.ref(view)
+
+    def clicked(ev: object) -> None:
+        owner, box = scatter_ref(), view_ref()
+        if owner is not None and owner._on_view_clicked(ev):
+            return
+        if box is not None:
+            pg.ViewBox.mouseClickEvent(box, ev)
+
+    return clicked
+
+
+def _toggle_through(sample: QGraphicsItem):
+    """A legend label's click handler: the same as a click on its sample (the dot)."""
+    sample_ref = weakref.ref(sample)
+
+    def clicked(ev: object) -> None:
+        target = sample_ref()
+        if target is not None:
+            target.mouseClickEvent(ev)
+
+    return clicked

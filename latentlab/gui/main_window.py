@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         self.original_view = self.image_pane.original
         self.sliders = LatentSliders(state)
         self.scatter = LatentScatter(state)
+        self.scatter.set_images_source(self.test_images)  # colour by stroke / recon error
 
         # The images are square and as wide as the column; the sliders sit right below them
         # (they scroll only when the window is very short) and spare height goes to the bottom.
@@ -238,6 +239,7 @@ class MainWindow(QMainWindow):
         self.explore_menu.addAction(self.reset_action)
         self.view_menu = bar.addMenu("&View")
         theme.add_theme_menu(self.view_menu, self)
+        self.scatter.add_view_actions(self.view_menu)  # View > Fit points in view
 
     def _build_status_bar(self) -> None:
         self.status_model = QLabel()

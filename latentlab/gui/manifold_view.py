@@ -4,7 +4,9 @@ The view shows one ImageItem placed in axis coordinates, so its axes read like t
 with even spacing the same picture can also lie under the scatter's points (`overlay_item`).
 Gaussian-quantile spacing is not even in axis units, so the picture is drawn with equal cells and
 the ticks name each column's and row's real coordinate; the overlay is then unavailable.
-Clicking a cell asks to move the current point there (`point_chosen`).
+Clicking a cell asks to move the current point there (`point_chosen`). On a UMAP or t-SNE map
+the grid is decoded through the map's inverse (the blend of the nearest points' latents that a
+marker drag uses), so each cell shows what that region of the map decodes to.
 
 The view decodes through the core (`decode_request`) when `update_grid` is called with the
 current state; it skips the decode when the core's `grid_key` says nothing that shapes the grid
@@ -46,7 +48,7 @@ from latentlab.core.explore.manifold import (
     save_manifold_png,
     to_cells,
 )
-from latentlab.core.explore.projection import LinearBasis
+from latentlab.core.explore.projection import Projection
 from latentlab.core.text import about_path
 
 from .latent_scatter import marker_path
@@ -63,7 +65,7 @@ class GridState:
     """What the grid is decoded from: the model, the scatter's axes and the current point."""
 
     model: LatentModel
-    axes: LinearBasis
+    axes: Projection  # linear axes, or a nonlinear map (the grid is then its inverse)
     z: np.ndarray
     class_probs: np.ndarray | None
 

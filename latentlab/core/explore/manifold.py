@@ -6,6 +6,10 @@ part of the style, and the current class for a conditional model. So the grid re
 scatter it sits on: same axes, same units. With "gaussian" spacing the grid points are the
 normal quantiles of evenly spaced probabilities, as in Kingma & Welling's (2014) figure 4, denser
 near the centre where the prior puts its mass; "even" spacing is a plain linear grid.
+
+On a nonlinear map (UMAP, t-SNE) there is no "rest of the style" to keep: each grid point is
+decoded at the latent the map's inverse gives it (`NonlinearProjection.lift_many`, the same
+interpolation a marker drag uses), so the grid shows what the map's neighbourhoods decode to.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from .imaging import save_png, tile
 from .latent_model import LatentModel, decode_batch
-from .projection import LinearBasis
+from .projection import NonlinearProjection, Projection
 
 SPACINGS = ("even", "gaussian")
 MIN_SIZE, MAX_SIZE = 2, 40
@@ -80,21 +84,25 @@ class Manifold:
         return tile(self.images, pad=pad, scale=scale)
 
 
-def grid_latents(axes: LinearBasis, z: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def grid_latents(axes: Projection, z: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """(len(ys), len(xs), d) latents: row r at y = ys[-1 - r], column c at x = xs[c].
 
-    Each keeps z's component off the axes' plane and projects exactly to its grid point.
+    On linear axes each keeps z's component off the axes' plane and projects exactly to its
+    grid point; on a nonlinear map each is the map's inverse at its grid point.
     """
     z = np.asarray(z, dtype=np.float32)
-    here = axes.project(z)
     gx, gy = np.meshgrid(np.asarray(xs), np.asarray(ys)[::-1])
+    if isinstance(axes, NonlinearProjection):
+        plane = np.stack([gx, gy], axis=-1).reshape(-1, 2)
+        return axes.lift_many(plane).reshape(*gx.shape, axes.latent_dim)
+    here = axes.project(z)
     offsets = np.stack([gx - here[0], gy - here[1]], axis=-1).astype(np.float32)
     return z + offsets @ axes.components
 
 
 def decode_manifold(
     model: LatentModel,
-    axes: LinearBasis,
+    axes: Projection,
     z: np.ndarray,
     condition: np.ndarray | None,
     *,
@@ -125,7 +133,7 @@ class GridRequest:
     centred: bool = False
 
 
-def grid_centre(axes: LinearBasis, z: np.ndarray, centred: bool) -> tuple[float, float]:
+def grid_centre(axes: Projection, z: np.ndarray, centred: bool) -> tuple[float, float]:
     """The grid's centre on the axes: the current point's projection, or the origin."""
     if not centred:
         return (0.0, 0.0)
@@ -135,7 +143,7 @@ def grid_centre(axes: LinearBasis, z: np.ndarray, centred: bool) -> tuple[float,
 
 def grid_key(
     model: LatentModel,
-    axes: LinearBasis,
+    axes: Projection,
     z: np.ndarray,
     condition: np.ndarray | None,
     request: GridRequest,
@@ -143,12 +151,14 @@ def grid_key(
     """Everything that shapes the decoded grid. Moving within the axes' plane changes none of
     it (unless the grid is centred on the point), so a drag across the scatter decodes nothing."""
     z = np.asarray(z, np.float32)
-    off_plane = z - axes.project(z) @ axes.components
+    if isinstance(axes, NonlinearProjection):  # the grid is the map's inverse: z shapes nothing
+        shape: tuple = ("map", id(axes))
+    else:
+        off_plane = z - axes.project(z) @ axes.components
+        shape = (axes.components.tobytes(), axes.mean.tobytes(), np.round(off_plane, 5).tobytes())
     return (
         id(model),
-        axes.components.tobytes(),
-        axes.mean.tobytes(),
-        np.round(off_plane, 5).tobytes(),
+        *shape,
         None if condition is None else np.asarray(condition, np.float32).tobytes(),
         request.size,
         round(request.half_range, 4),
@@ -159,7 +169,7 @@ def grid_key(
 
 def decode_request(
     model: LatentModel,
-    axes: LinearBasis,
+    axes: Projection,
     z: np.ndarray,
     condition: np.ndarray | None,
     request: GridRequest,

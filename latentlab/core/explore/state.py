@@ -20,7 +20,7 @@ from .document import Document
 from .events import Event
 from .latent_model import LatentModel, decode_one
 from .points import EncodedPoints
-from .projection import LinearBasis, dims_basis, pca_basis
+from .projection import LinearBasis, NonlinearProjection, Projection, dims_basis, pca_basis
 
 MIN_SLIDER_RANGE = 3.5  # sliders span at least [-3.5, 3.5]: 99.95 % of the N(0, 1) prior
 SLIDER_KINDS = ("dims", "pca")
@@ -35,7 +35,7 @@ class ExplorerEvents:
         self.z = Event("z")  # (d,) float32: the latent point
         self.class_index = Event("class_index")  # int: the class fed to a conditional decoder
         self.selection = Event("selection")  # int | None: the encoded point shown, if any
-        self.projection = Event("projection")  # LinearBasis: the scatter's two axes
+        self.projection = Event("projection")  # Projection: the scatter's two axes (or a map)
         self.slider_basis = Event("slider_basis")  # LinearBasis: the sliders' directions
         self.changed = Event("changed")  # after any change of what is shown (one per action)
 
@@ -50,7 +50,9 @@ class ExplorerState:
         self._class = 0
         self._selected: int | None = None
         self._bases: dict[str, LinearBasis] = {}
-        self._projection: LinearBasis | None = None
+        self._projection: Projection | None = None
+        self._maps: dict[str, NonlinearProjection] = {}  # computed maps by kind ("umap", "tsne")
+        self._lifted: tuple[np.ndarray, np.ndarray] | None = None  # (plane point, z lifted to)
         self._slider_kind = "dims"
         self._points_2d: np.ndarray | None = None
         self._ranges: dict[str, float] = {}
@@ -76,6 +78,8 @@ class ExplorerState:
         self._class = 0
         self._selected = None
         self._projection = self._default_projection()
+        self._maps = {}
+        self._lifted = None
         self._points_2d = None
         self.events.model.emit()
         self.events.changed.emit()
@@ -178,10 +182,19 @@ class ExplorerState:
             self.set_z(rng.standard_normal(self.latent_dim).astype(np.float32))
 
     def move_to(self, x: float, y: float) -> None:
-        """Move so that the point lands at (x, y) on the scatter, if its projection can lift."""
-        z = self.projection.lift(np.array([x, y], np.float32), self._z)
-        if z is not None:
-            self.set_z(z)
+        """Move so that the point lands at (x, y) on the scatter, if its projection can lift.
+
+        On a nonlinear map the point is then shown at (x, y), where the user put it (projecting
+        the lifted latent back would land near there, not exactly).
+        """
+        point = np.array([x, y], np.float32)
+        z = self.projection.lift(point, self._z)
+        if z is None:
+            return
+        z = self._checked_z(z)
+        if isinstance(self._projection, NonlinearProjection):
+            self._lifted = (point, z)
+        self._set(z, self._class, None)
 
     def _set(self, z: np.ndarray, class_index: int, selected: int | None) -> None:
         z_changed = not np.array_equal(z, self._z)
@@ -246,7 +259,8 @@ class ExplorerState:
 
     # --- the scatter's axes -----------------------------------------------------------------
     @property
-    def projection(self) -> LinearBasis:
+    def projection(self) -> Projection:
+        """The scatter's map: a `LinearBasis` (dims, PCA) or a `NonlinearProjection`."""
         if self._projection is None:
             raise RuntimeError("no model is open")
         return self._projection
@@ -260,12 +274,30 @@ class ExplorerState:
     def available_kinds(self) -> tuple[str, ...]:
         return tuple(self._bases)
 
+    def add_map(self, projection: NonlinearProjection) -> None:
+        """Make a computed map of the encoded points available as projection `projection.kind`
+        (replacing one of the same kind); `set_projection(kind)` then shows it."""
+        points = self._need_points()
+        if len(projection.latents) != len(points) or projection.latent_dim != self.latent_dim:
+            raise ValueError("the map is not of this model's encoded points")
+        if projection.kind in self._bases:
+            raise ValueError(f"{projection.kind!r} is a linear view's name")
+        self._maps[projection.kind] = projection
+
+    def map_projection(self, kind: str) -> NonlinearProjection | None:
+        """The computed map of that kind, if there is one."""
+        return self._maps.get(kind)
+
     def set_projection(self, kind: str, i: int = 0, j: int = 1) -> None:
-        """Show directions i and j of the `kind` basis on the scatter."""
+        """Show directions i and j of the `kind` basis on the scatter, or the map `kind`."""
         if self.latent_dim < 2:
             raise ValueError("a 1-D latent space cannot be shown on a plane")
-        self._projection = self.basis(kind).plane(i, j)
+        if kind in self._maps:
+            self._projection = self._maps[kind]
+        else:
+            self._projection = self.basis(kind).plane(i, j)
         self._points_2d = None
+        self._lifted = None
         self.events.projection.emit(self._projection)
         self.events.changed.emit()
 
@@ -273,10 +305,18 @@ class ExplorerState:
         """(N, 2) float32 positions of the encoded points on the current axes."""
         points = self._need_points()
         if self._points_2d is None:
-            self._points_2d = self.projection.project(points.mu)
+            projection = self.projection
+            if isinstance(projection, NonlinearProjection):
+                self._points_2d = projection.coords
+            else:
+                self._points_2d = projection.project(points.mu)
         return self._points_2d
 
     def current_point(self) -> np.ndarray:
+        """Where the point is on the scatter (on a map: where it was dragged to, if it was)."""
+        lifted = self._lifted
+        if lifted is not None and np.array_equal(lifted[1], self._z):
+            return lifted[0].copy()
         return self.projection.project(self._z)
 
     def nearest_point(self, x: float, y: float) -> int:

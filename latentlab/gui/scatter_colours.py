@@ -1,0 +1,311 @@
+"""Colouring the scatter: the choice, a colour map's brushes, the colour bar and the histogram.
+
+`ColourControls` is the "Colour:" combo (its entries are the core's `available_choices` for the
+document) and runs the choices that need a job (reconstruction error, the stroke measures) in a
+`GeneratorWorker`, keeping each result for the model shown. Continuous values are drawn with
+viridis (perceptually uniform, readable in grey and by most colour-blind readers) from 256
+brushes made once; the colour bar's handles are a show-only filter: points outside its range are
+drawn grey, under the others. The histogram beside it shows where the values lie.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from latentlab.core.explore.colouring import (
+    ColourChoice,
+    available_choices,
+    reconstruction_error_job,
+)
+from latentlab.core.explore.morphometry import ATTRIBUTES, measure_job
+from latentlab.core.explore.state import ExplorerState
+from latentlab.core.jobs import Progress
+from latentlab.core.text import first_line
+
+from .workers import GeneratorWorker
+
+COLOUR_MAP = "viridis"
+LEVELS = 256
+GREY = (200, 200, 200, 110)  # points outside the colour bar's range
+
+
+def colour_map() -> pg.ColorMap:
+    return pg.colormap.get(COLOUR_MAP)
+
+
+def level_brushes(alpha: int) -> np.ndarray:
+    """LEVELS brushes along the colour map, then one grey brush (index LEVELS)."""
+    table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
+    brushes = [pg.mkBrush(int(r), int(g), int(b), alpha) for r, g, b in table]
+    brushes.append(pg.mkBrush(*GREY))
+    return np.array(brushes, dtype=object)
+
+
+def level_indices(
+    values: np.ndarray, low: float, high: float, *, filtered: bool = True
+) -> np.ndarray:
+    """Each value's brush index: 0..LEVELS-1 inside [low, high]; outside it LEVELS (grey) when
+    `filtered`, else the end colours; NaN is always grey."""
+    values = np.asarray(values, np.float64)
+    span = (high - low) or 1.0
+    t = (values - low) / span
+    index = np.clip((t * (LEVELS - 1)).round(), 0, LEVELS - 1).astype(np.int64)
+    outside = ~np.isfinite(values)
+    if filtered:
+        outside |= (values < low - 1e-12 * abs(span)) | (values > high)
+    index[outside] = LEVELS
+    return index
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """The 1st to 99th percentile: a few outliers do not wash out the colours."""
+    finite = np.asarray(values, np.float64)
+    finite = finite[np.isfinite(finite)]
+    if not len(finite):
+        return 0.0, 1.0
+    low, high = (float(v) for v in np.percentile(finite, [1, 99]))
+    if high <= low:
+        low, high = float(finite.min()), float(finite.max())
+    if high <= low:
+        high = low + 1.0
+    return low, high
+
+
+class ColourControls(QWidget):
+    """The colour choice for one document's points, and the jobs some choices need."""
+
+    choice_changed = Signal(object)  # ColourChoice, once its values are there
+    computing = Signal(bool)
+
+    def __init__(self, state: ExplorerState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.combo = QComboBox()
+        self.combo.setToolTip("What the points' colours show")
+        # A fixed width: a new model's entries must not re-lay out the scatter under the mouse.
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setMinimumContentsLength(24)
+        self.combo.currentIndexChanged.connect(self._on_combo)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(120)
+        self.progress.setVisible(False)
+        self.status = QLabel()
+        self.status.setObjectName("hint")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Colour:"))
+        layout.addWidget(self.combo)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        self._choices: list[ColourChoice] = []
+        self._computed: dict[ColourChoice, np.ndarray] = {}
+        self._choice: ColourChoice | None = None
+        self._worker: GeneratorWorker | None = None
+        self._images_source = None  # callable -> (images (N, H, W, C) or None, why not)
+
+    # --- the document --------------------------------------------------------------------
+    def set_images_source(self, source) -> None:
+        """`source()` gives the points' images (N, H, W, C) uint8 or floats, or (None, why)."""
+        self._images_source = source
+        self.refresh()
+
+    def images(self) -> tuple[np.ndarray | None, str]:
+        if self._images_source is None:
+            return None, "no images for these points"
+        return self._images_source()
+
+    def refresh(self) -> None:
+        """List the choices of the document shown (after a model or its images arrive)."""
+        state, points = self.state, self.state.points
+        if points is None:
+            self._set_choices([])
+            return
+        images, _why = self.images()
+        document = state.document
+        columns = getattr(getattr(document, "images", None), "attributes", None) or {}
+        choices = available_choices(
+            points,
+            labelled=bool(state.class_names),
+            can_classify=bool(state.model.can_classify),
+            has_images=images is not None,
+            columns=columns,
+        )
+        self._set_choices(choices)
+
+    def reset(self) -> None:
+        """A new model: nothing computed, the first choice."""
+        self._stop()
+        self._computed = {}
+        self._choice = None
+        self.refresh()
+
+    def _set_choices(self, choices: list[ColourChoice]) -> None:
+        keep = self._choice if self._choice in choices else None
+        self._choices = choices
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for choice in choices:
+            self.combo.addItem(choice.title[:1].upper() + choice.title[1:])
+        self.combo.setCurrentIndex(choices.index(keep) if keep is not None else 0)
+        self.combo.blockSignals(False)
+        self.combo.setEnabled(bool(choices))
+        if keep is None and choices:
+            self._choice = choices[0]
+
+    # --- access ----------------------------------------------------------------------------
+    @property
+    def choice(self) -> ColourChoice | None:
+        return self._choice
+
+    def choices(self) -> list[ColourChoice]:
+        return list(self._choices)
+
+    def computed(self) -> dict[ColourChoice, np.ndarray]:
+        return self._computed
+
+    def choose(self, choice: ColourChoice) -> None:
+        """Choose as a user would (a job runs first where the choice needs one)."""
+        self.combo.setCurrentIndex(self._choices.index(choice))
+
+    @property
+    def is_computing(self) -> bool:
+        return self._worker is not None
+
+    # --- slots -------------------------------------------------------------------------------
+    @Slot(int)
+    def _on_combo(self, index: int) -> None:
+        if not 0 <= index < len(self._choices):
+            return
+        choice = self._choices[index]
+        self._stop()
+        if choice.needs_images and choice not in self._computed:
+            self._compute(choice)
+            return
+        self._choice = choice
+        self.status.setText("")
+        self.choice_changed.emit(choice)
+
+    def _compute(self, choice: ColourChoice) -> None:
+        images, why = self.images()
+        state, points = self.state, self.state.points
+        if images is None or points is None:
+            self.status.setText(why)
+            return
+        model = state.model
+        if choice.key == "recon_error":
+
+            def job(token):
+                return reconstruction_error_job(model, points, images, token)
+        else:
+
+            def job(token):
+                return measure_job(images, token)
+
+        worker = GeneratorWorker(job, name="latentlab-colour", parent=self)  # as MapControls
+        worker.finished.connect(worker.deleteLater)
+        worker.yielded.connect(lambda p: self._on_progress(worker, p))
+        worker.returned.connect(lambda v: self._on_returned(worker, choice, v))
+        worker.errored.connect(lambda e: self._on_ended(worker, f"failed: {first_line(e)}"))
+        worker.cancelled.connect(lambda _p: self._on_ended(worker, "cancelled"))
+        self._worker = worker
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.status.setText("measuring…" if choice.key == "stroke" else "reconstructing…")
+        self.computing.emit(True)
+        worker.start()
+
+    def _on_progress(self, worker: GeneratorWorker, progress: Progress) -> None:
+        if worker is self._worker and isinstance(progress, Progress) and progress.total:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+
+    def _on_returned(self, worker: GeneratorWorker, choice: ColourChoice, value) -> None:
+        if worker is not self._worker:
+            return
+        self._worker = None
+        self.progress.setVisible(False)
+        self.status.setText("")
+        if isinstance(value, dict):  # the stroke measures: all five at once
+            for name in ATTRIBUTES:
+                self._computed[ColourChoice("stroke", name=name)] = value[name]
+        else:
+            self._computed[choice] = value
+        self.computing.emit(False)
+        self._choice = choice
+        self.choice_changed.emit(choice)
+
+    def _on_ended(self, worker: GeneratorWorker, why: str) -> None:
+        if worker is not self._worker:
+            return
+        self._worker = None
+        self.progress.setVisible(False)
+        self.status.setText(why)
+        self.computing.emit(False)
+        self._select_shown()
+
+    def _select_shown(self) -> None:
+        """The combo shows the colouring drawn (after a job that did not finish)."""
+        if self._choice in self._choices:
+            self.combo.blockSignals(True)
+            self.combo.setCurrentIndex(self._choices.index(self._choice))
+            self.combo.blockSignals(False)
+
+    def _stop(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.quit()
+            self.progress.setVisible(False)
+            self.computing.emit(False)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return True
+        worker.quit()
+        return worker.join(timeout_ms)
+
+
+class Histogram(pg.PlotWidget):
+    """A small histogram of the colour values, its bars in the colour map's colours."""
+
+    BINS = 40
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background="w")
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.setFixedHeight(70)
+        item = self.getPlotItem()
+        item.hideButtons()
+        item.hideAxis("left")
+        item.getAxis("bottom").enableAutoSIPrefix(False)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=1.0, pen=None)
+        item.addItem(self.bars)
+        self.counts = np.zeros(0, np.int64)
+
+    def show_values(self, values: np.ndarray, low: float, high: float) -> None:
+        finite = np.asarray(values, np.float64)
+        finite = finite[np.isfinite(finite)]
+        lo = min(low, float(finite.min())) if len(finite) else low
+        hi = max(high, float(finite.max())) if len(finite) else high
+        if hi <= lo:
+            hi = lo + 1.0
+        counts, edges = np.histogram(finite, bins=self.BINS, range=(lo, hi))
+        centres = (edges[:-1] + edges[1:]) / 2
+        index = level_indices(centres, low, high)
+        table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
+        brushes = [
+            pg.mkBrush(*GREY) if i == LEVELS else pg.mkBrush(*(int(c) for c in table[i]))
+            for i in index
+        ]
+        self.counts = counts
+        self.bars.setOpts(
+            x=centres, height=counts, width=float(edges[1] - edges[0]), brushes=brushes
+        )
+        self.getPlotItem().setXRange(lo, hi, padding=0.02)
+        self.getPlotItem().setYRange(0, max(1, int(counts.max())), padding=0.05)

@@ -1,0 +1,147 @@
+"""Colouring the scatter from the GUI: continuous values with a colour bar, a range filter that
+greys the rest, predicted classes in the legend, legend labels that toggle, and the colourings
+that measure the images (strokes, reconstruction error) computed in a worker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from latentlab.core.explore.colouring import ColourChoice, point_kl
+from latentlab.core.explore.morphometry import measure
+from latentlab.core.explore.state import ExplorerState
+from latentlab.core.vae.latent_model import vae_document
+from latentlab.gui.latent_scatter import LatentScatter
+from latentlab.gui.scatter_colours import LEVELS, colour_map
+
+from .conftest import SMALL_CVAE, make_record
+
+JOB_MS = 60_000
+
+
+class FakeTestImages:
+    """What the window's TestImages offers the scatter: image(i) -> (H, W, C) in [0, 1]."""
+
+    def __init__(self, images: np.ndarray) -> None:
+        self.images = images
+
+    def image(self, index: int):
+        return self.images[index][..., None] / 255.0, f"test image #{index}"
+
+
+def make_scatter(qtbot, images: np.ndarray | None = None):
+    state = ExplorerState()
+    state.open(vae_document(make_record(SMALL_CVAE, n_test=200, seed=6)))
+    scatter = LatentScatter(state)
+    if images is not None:
+        scatter.set_images_source(FakeTestImages(images))
+    qtbot.addWidget(scatter)
+    scatter.resize(700, 600)
+    scatter.show()
+    qtbot.waitExposed(scatter)
+    return state, scatter
+
+
+def drawn_colours(scatter: LatentScatter) -> dict[int, tuple[int, int, int]]:
+    """Each drawn point's colour (without alpha), by test index."""
+    item = scatter._all_points
+    return {
+        int(i): pg.mkColor(b.color()).getRgb()[:3]
+        for i, b in zip(item.indices, item.data["brush"], strict=True)
+    }
+
+
+def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot):
+    state, scatter = make_scatter(qtbot)
+    assert not scatter.histogram.isVisible()
+    box = scatter.plot_widget.getPlotItem().getViewBox()
+    width = box.width()
+    choice = ColourChoice("kl")
+    scatter.colours.choose(choice)
+    kl = point_kl(state.points)
+    np.testing.assert_allclose(scatter.colour_values(), kl)
+    assert scatter.colour_bar.isVisible() and scatter.histogram.isVisible()
+    qtbot.waitUntil(lambda: box.width() < width - 5)  # the bar takes its column
+    assert scatter.histogram.counts.sum() == len(kl)
+    colours = drawn_colours(scatter)
+    table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
+    top, bottom = int(np.argmax(kl)), int(np.argmin(kl))
+    assert colours[top] == tuple(int(c) for c in table[-1])  # above the 99th percentile
+    assert colours[bottom] == tuple(int(c) for c in table[0])
+    # The colour bar's handles as a show-only filter: the upper half only.
+    # (the region is the bar's handles; 63..191 of it is the levels' span, as a drag moves it)
+    scatter.colour_bar.region.setRegion((127, 191))  # the lower handle dragged half way up
+    low, high = scatter.colour_bar.levels()
+    assert low > float(kl.min())
+    colours = drawn_colours(scatter)
+    grey = [i for i, c in colours.items() if c == (200, 200, 200)]
+    assert grey and sorted(grey) == sorted(np.flatnonzero((kl < low) | (kl > high)).tolist())
+    order = scatter._all_points.indices
+    assert set(order[: len(grey)].tolist()) == set(grey)  # grey underneath, drawn first
+    # Back to classes: no bar, the class colours.
+    scatter.colours.choose(ColourChoice("class"))
+    assert scatter.colour_values() is None and not scatter.histogram.isVisible()
+    assert not scatter.colour_bar.isVisible()
+    qtbot.waitUntil(lambda: abs(box.width() - width) < 1)  # the hidden bar takes no room
+
+
+def test_predicted_class_groups_the_legend_by_what_the_classifier_reads(qtbot):
+    state, scatter = make_scatter(qtbot)
+    predicted = state.points.predicted
+    assert not np.array_equal(predicted, state.points.labels)  # the fixture disagrees somewhere
+    scatter.colours.choose(ColourChoice("predicted"))
+    scatter.class_items()[3].setVisible(False)
+    shown = set(scatter._all_points.indices.tolist())
+    assert shown == set(np.flatnonzero(predicted != 3).tolist())
+
+
+def test_clicking_a_legend_label_toggles_its_class_as_the_dot_does(qtbot):
+    state, scatter = make_scatter(qtbot)
+    _sample, label = scatter._legend.items[2]
+    view = scatter.plot_widget
+    centre = view.mapFromScene(label.sceneBoundingRect().center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert not scatter.class_items()[2].isVisible()
+    assert 2 not in set(state.points.labels[scatter._all_points.indices].tolist())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert scatter.class_items()[2].isVisible()
+
+
+def test_stroke_measures_are_computed_in_the_background_and_kept(qtbot):
+    rng = np.random.default_rng(2)
+    images = np.zeros((200, 28, 28), np.uint8)
+    for i in range(200):  # bars of random width and lean
+        width, lean = int(rng.integers(2, 7)), int(rng.integers(-6, 7))
+        for r in range(4, 24):
+            c = 12 + round(lean * (23 - r) / 19)
+            images[i, r, c : c + width] = 255
+    _state, scatter = make_scatter(qtbot, images)
+    slant = ColourChoice("stroke", name="slant")
+    assert slant in scatter.colours.choices()
+    scatter.colours.choose(slant)
+    assert scatter.colours.is_computing
+    qtbot.waitUntil(lambda: scatter.colouring() == slant, timeout=JOB_MS)
+    np.testing.assert_allclose(scatter.colour_values(), measure(images)["slant"], atol=1e-5)
+    thickness = ColourChoice("stroke", name="thickness")
+    scatter.colours.choose(thickness)  # measured with the slant: no second job
+    assert not scatter.colours.is_computing and scatter.colouring() == thickness
+
+
+def test_reconstruction_error_is_computed_in_a_worker(qtbot):
+    images = np.random.default_rng(3).integers(0, 256, (200, 28, 28), dtype=np.uint8)
+    state, scatter = make_scatter(qtbot, images)
+    choice = ColourChoice("recon_error")
+    scatter.colours.choose(choice)
+    qtbot.waitUntil(lambda: scatter.colouring() == choice, timeout=JOB_MS)
+    values = scatter.colour_values()
+    i = 11
+    expected = ((state.reconstruction(i)[..., 0] - images[i] / 255.0) ** 2).mean()
+    assert values[i] == np.float32(expected) or abs(values[i] - expected) < 1e-5
+
+
+def test_without_images_the_image_colourings_are_not_offered(qtbot):
+    _state, scatter = make_scatter(qtbot)
+    keys = {c.key for c in scatter.colours.choices()}
+    assert "stroke" not in keys and "recon_error" not in keys
+    assert {"class", "predicted", "confidence", "kl", "latent"} <= keys
