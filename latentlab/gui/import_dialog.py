@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -74,6 +75,28 @@ def import_job(plan: object, out: Path, token: CancelToken) -> Generator[Progres
             return stop.value
         if throttle.ready(force=progress.stage != "encoding"):
             yield progress
+
+
+# The core's messages name the command line's flags; in the dialog, its own fields.
+DIALOG_WORDS = (
+    ("give --encoder too", "choose an Encoder graph too"),
+    ("give --data too", "choose the Data too"),
+    ("pass --resize to scale", "tick \"Scale the data's images to the model's size\""),
+    ("--class-names", "the class names"),
+    (
+        "say which with --layout and/or --image-shape",
+        "the command line can say which (latentlab import --layout / --image-shape)",
+    ),
+    ("pass --output-range -1,1", 'choose "-1 … 1 (tanh)" for Decoder pixels'),
+    ("pass --output logits", 'choose "logits" for Decoder pixels'),
+    ("try --output logits", 'try "logits" for Decoder pixels'),
+)
+
+
+def in_dialog_words(message: str) -> str:
+    for flag, words in DIALOG_WORDS:
+        message = message.replace(flag, words)
+    return message
 
 
 class ImportDialog(QDialog):
@@ -294,11 +317,24 @@ class ImportDialog(QDialog):
         if self._worker is not None or self._plan is None:
             return
         out = Path(self.out_edit.text().strip()).expanduser()
+        if out.exists() and not self.confirm_overwrite(out):
+            return
         self._show_error("")
         self.progress.setRange(0, 0)
         self.progress.show()
         plan = self._plan
         self._run(lambda token: import_job(plan, out, token), self._on_imported)
+
+    def confirm_overwrite(self, out: Path) -> bool:
+        """Ask before an import replaces a file that is already there (a model, most likely)."""
+        answer = QMessageBox.question(
+            self,
+            "Replace the file?",
+            f"{out.name} already exists in {out.parent}.\nReplace it with the imported model?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _run(self, job, on_returned) -> None:
         worker = GeneratorWorker(job, name="latentlab-import", parent=self)
@@ -343,7 +379,7 @@ class ImportDialog(QDialog):
             if isinstance(exc, LatentlabError | ValueError | OSError)
             else f"unexpected error: {exc!r}"
         )
-        self._show_error(message)
+        self._show_error(in_dialog_words(message))
 
     @Slot(object)
     def _on_cancelled(self, _partial: object) -> None:

@@ -70,3 +70,48 @@ def test_file_import_opens_the_imported_model_in_the_window(qtbot, tmp_path, exp
         dialog.import_button.click()
     assert window.document.source == "onnx" and window.model_path.name == "mine.latentlab"
     assert window.image_view.image().shape[:2] == (16, 16)
+
+
+def test_importing_over_an_existing_file_asks_first(qtbot, dialog, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    out = tmp_path / "mine.latentlab"
+    out.write_bytes(b"an earlier model")
+    dialog.decoder_edit.setText(str(f.write(tmp_path / "dec.onnx", f.decoder(4))))
+    dialog.out_edit.setText(str(out))
+    dialog.check_button.click()
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=10_000)
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Cancel,
+    )
+    dialog.import_button.click()
+    assert asked and out.read_bytes() == b"an earlier model" and dialog.import_button.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(dialog.imported, timeout=10_000):
+        dialog.import_button.click()
+    assert open_document(out).source == "onnx"
+
+
+def test_errors_in_the_dialog_name_its_fields_not_the_command_lines_flags(qtbot, dialog, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(np.zeros((9, 9, 3), np.uint8)).save(folder / "a.png")
+    dialog.decoder_edit.setText(str(f.write(tmp_path / "dec.onnx", f.decoder(4))))
+    dialog.data_edit.setText(str(folder))
+    dialog.check_button.click()
+    qtbot.waitUntil(lambda: dialog.error_label.isVisibleTo(dialog), timeout=10_000)
+    assert (
+        "choose an Encoder graph too" in dialog.error_label.text()
+        and "--" not in dialog.error_label.text()
+    )
+    dialog.encoder_edit.setText(str(f.write(tmp_path / "enc.onnx", f.encoder(4))))
+    dialog.error_label.clear()
+    dialog.check_button.click()
+    qtbot.waitUntil(lambda: "Scale the data" in dialog.error_label.text(), timeout=10_000)
+    assert "9 x 9" in dialog.error_label.text() and "--resize" not in dialog.error_label.text()
