@@ -16,6 +16,7 @@ changed. The cell maths (Gaussian warping, which cell was clicked) is the core's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -51,6 +52,7 @@ from latentlab.core.explore.manifold import (
 from latentlab.core.explore.projection import Projection
 from latentlab.core.text import about_path
 
+from . import settings
 from .latent_scatter import marker_path
 
 DEFAULT_SIZE = 15
@@ -327,11 +329,14 @@ class ManifoldView(QWidget):
     def _on_export(self) -> None:
         if self._manifold is None:
             return
+        start = settings.last_folder()
+        suggested = str(Path(start) / "manifold.png") if start else "manifold.png"
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export manifold grid", "manifold.png", "PNG images (*.png)"
+            self, "Export manifold grid", suggested, "PNG images (*.png)"
         )
         if not path:
             return
+        settings.remember_folder(path)
         if not path.lower().endswith(".png"):
             path += ".png"
         try:

@@ -343,10 +343,22 @@ def test_overlay_and_export(qtbot, make_window, cvae_file, tmp_path, monkeypatch
     step = view.manifold().xs[1] - view.manifold().xs[0]
     assert rect.left() == pytest.approx(view.manifold().xs[0] - step / 2, abs=1e-5)
     assert rect.width() == pytest.approx(6 * step, abs=1e-5)
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "g"), ""))
+    from latentlab.gui import settings
+
+    (tmp_path / "before").mkdir()
+    settings.remember_folder(tmp_path / "before" / "walk.gif")
+    asked = []
+
+    def save_name(parent, title, start, file_filter):
+        asked.append(start)
+        return str(tmp_path / "g"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_name)
     click(qtbot, view.export_button)
     with Image.open(tmp_path / "g.png") as image:
         assert image.size == (6 * 28 * 2, 6 * 28 * 2)
+    assert asked == [str(tmp_path / "before" / "manifold.png")]  # starts in the last folder
+    assert settings.last_folder() == str(tmp_path)  # and remembers the new one
 
 
 # --- nearest test digits -----------------------------------------------------------------------
