@@ -24,6 +24,15 @@ from latentlab.gui.app import configure
 from latentlab.gui.main_window import MainWindow
 
 
+def typical_triangle(document) -> int:
+    """The triangle whose reconstruction error is the median of all triangles': a fair example."""
+    images = document.images.images.astype(np.float32) / 255
+    triangles = np.flatnonzero(document.points.labels == 2)
+    decoded = document.model.decode(document.points.mu[triangles])
+    errors = ((decoded - images[triangles]) ** 2).mean(axis=(1, 2, 3))
+    return int(triangles[np.argsort(errors)[len(errors) // 2]])
+
+
 def shot_explorer(model: Path, out: Path) -> None:
     fresh_settings()
     window = MainWindow()
@@ -33,8 +42,7 @@ def shot_explorer(model: Path, out: Path) -> None:
     window.model_loaded.connect(loaded.append)
     window.open_model(model)
     wait_for(lambda: bool(loaded), 60, f"{model.name} to load")
-    labels = window.state.points.labels
-    window.state.select(int(np.flatnonzero(labels == 2)[3]))  # a triangle
+    window.state.select(typical_triangle(window.document))
     pump(300)
     save(window, out)
     window.shutdown()

@@ -337,6 +337,8 @@ def _polled(fit, hooks: _Hooks, cancel: Cancel):
         raise JobCancelled()
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
+    # The last stage reached, always said once: a fit shorter than one poll said nothing yet.
+    yield Progress(hooks.total or hooks.done, hooks.total, hooks.stage)
     return outcome["value"]
 
 
