@@ -151,6 +151,7 @@ KEY_NAMES = {
     "classification_weight": "Classification weight",
     "kl_weight": "KL weight (beta)",
     "classifier_stop_gradient": "Classifier stop-gradient",
+    "decoder_condition": "Decoder reads in training",
     "optimizer": "Optimizer",
     "learning_rate": "Learning rate",
     "lr_schedule": "Learning-rate schedule",

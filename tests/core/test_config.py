@@ -48,6 +48,9 @@ def test_every_preset_round_trips_through_json(name):
         ({"likelihood": "poisson"}, "likelihood"),
         ({"kl_weight": -1}, "kl_weight"),
         ({"lr_schedule": "step"}, "lr_schedule"),
+        ({"decoder_condition": "both"}, "decoder_condition"),
+        ({"decoder_condition": "label"}, "classifier_stop_gradient"),
+        ({"decoder_condition": "label", "conditional": False}, "conditional model"),
         ({"surprise": 1}, "unknown keys: surprise"),
     ],
 )

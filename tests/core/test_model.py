@@ -120,3 +120,35 @@ def test_numpy_networks_match_torch(config):
     if config.conditional:
         np.testing.assert_allclose(np_probs, probs.numpy(), atol=1e-5)
     np.testing.assert_allclose(net.decode(z.numpy(), np_probs), pixels.numpy(), atol=1e-5)
+
+
+def test_a_label_conditioned_decoder_reads_the_label_in_training_and_the_softmax_otherwise():
+    """decoder_condition "label": the training forward feeds the one-hot label, so a wrong
+    classifier does not change the reconstruction; without labels it is the classifier's."""
+    import torch
+
+    from latentlab.core.vae.config import Config
+    from latentlab.core.vae.model import VAE
+
+    config = Config(
+        encoder_hidden=(8,),
+        decoder_hidden=(8,),
+        classifier_hidden=(),
+        latent_dim=2,
+        classifier_stop_gradient=True,
+        decoder_condition="label",
+    )
+    torch.manual_seed(0)
+    model = VAE(config)
+    x = torch.rand(4, config.input_dim)
+    y = torch.tensor([0, 3, 3, 9])
+    gen = lambda: torch.Generator().manual_seed(1)  # noqa: E731 - the same noise each pass
+    with torch.no_grad():
+        by_label = model(x, gen(), labels=y)
+        by_softmax = model(x, gen())
+        z = by_label.z
+        one_hot = torch.nn.functional.one_hot(y, config.num_classes).float()
+        softmax = torch.softmax(by_label.class_logits, dim=-1)
+        torch.testing.assert_close(by_label.recon_logits, model.decode_logits(z, one_hot))
+        torch.testing.assert_close(by_softmax.recon_logits, model.decode_logits(z, softmax))
+        assert not torch.allclose(by_label.recon_logits, by_softmax.recon_logits)

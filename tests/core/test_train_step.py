@@ -19,6 +19,12 @@ CASES = {
     "conditional, relu, bernoulli, stop-gradient": BASE.replace(
         activation="relu", likelihood="bernoulli", classifier_stop_gradient=True, kl_weight=4.0
     ),
+    "conditional, decoder reads the true label": BASE.replace(
+        activation="relu",
+        likelihood="bernoulli",
+        classifier_stop_gradient=True,
+        decoder_condition="label",
+    ),
     "conditional, tanh, no hidden classifier": BASE.replace(
         activation="tanh", classifier_hidden=(), classification_weight=0.5
     ),
@@ -41,7 +47,7 @@ def batch(config: Config, n: int = 8, seed: int = 0):
 
 
 def autograd_step(model: VAE, config: Config, x, y, seed: int):
-    parts = loss_parts(model(x, torch.Generator().manual_seed(seed)), x, y, config)
+    parts = loss_parts(model(x, torch.Generator().manual_seed(seed), labels=y), x, y, config)
     model.zero_grad(set_to_none=True)
     parts.total.backward()
     return parts, {name: p.grad.clone() for name, p in model.named_parameters()}
@@ -67,7 +73,7 @@ def test_float32_gradients_equal_autograd(name):
 def autocast_grads(model: VAE, config: Config, x, y, seed: int) -> dict[str, torch.Tensor]:
     """Gradients as autograd gives them with the forward pass under bfloat16 autocast."""
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        out = model(x, torch.Generator().manual_seed(seed))
+        out = model(x, torch.Generator().manual_seed(seed), labels=y)
     out = type(out)(*(None if v is None else v.float() for v in vars(out).values()))
     model.zero_grad(set_to_none=True)
     loss_parts(out, x, y, config).total.backward()

@@ -17,6 +17,7 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu")
 LIKELIHOODS = ("gaussian", "bernoulli")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 LR_SCHEDULES = ("constant", "cosine")
+DECODER_CONDITIONS = ("softmax", "label")
 ARCHITECTURES = (
     "mlp",
     "conv",
@@ -66,6 +67,10 @@ class Config:
     classifier_stop_gradient: bool = (
         False  # True: reconstruction gradients do not reach the classifier
     )
+    # What the decoder's class inputs read while training: "softmax" (the classifier's, as at
+    # every other time) or "label" (the true one-hot label; the classifier, trained by its own
+    # loss, still feeds the decoder whenever an image is encoded or reconstructed).
+    decoder_condition: str = "softmax"
     # --- optimisation ---
     optimizer: str = "adam"  # one of OPTIMIZERS
     learning_rate: float = 1e-3
@@ -199,6 +204,13 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"likelihood must be one of {', '.join(LIKELIHOODS)}")
     if cfg.optimizer not in OPTIMIZERS:
         raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+    if cfg.decoder_condition not in DECODER_CONDITIONS:
+        raise ConfigError(f"decoder_condition must be one of {', '.join(DECODER_CONDITIONS)}")
+    if cfg.decoder_condition == "label" and not (cfg.conditional and cfg.classifier_stop_gradient):
+        raise ConfigError(
+            "decoder_condition 'label' is for a conditional model whose classifier trains by its "
+            "own loss (classifier_stop_gradient true)"
+        )
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}")
     if cfg.latent_dim > 512 or cfg.num_classes > 1000:
@@ -282,6 +294,20 @@ PRESETS: dict[str, Preset] = {
                 kl_weight=1.0,
                 lr_schedule="cosine",
                 epochs=10,
+            ),
+        ),
+        Preset(
+            "label-cvae-16",
+            "mlp-cvae-16 whose decoder reads the true one-hot label while training (the "
+            "classifier, trained by its own loss, feeds it at every other time), so z keeps "
+            "style and not class; 10 epochs.",
+            _CLEAN_CVAE.replace(
+                classifier_hidden=(512, 512),
+                latent_dim=16,
+                kl_weight=1.0,
+                lr_schedule="cosine",
+                epochs=10,
+                decoder_condition="label",
             ),
         ),
         Preset(

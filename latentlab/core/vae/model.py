@@ -161,13 +161,23 @@ class VAE(nn.Module):
         """Pixel means in [0, 1]."""
         return torch.sigmoid(self.decode_logits(z, class_probs))
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> Forward:
+    def forward(
+        self,
+        x: torch.Tensor,
+        generator: torch.Generator | None = None,
+        labels: torch.Tensor | None = None,
+    ) -> Forward:
+        """`labels` are the training batch's; the decoder reads them one-hot only where the
+        config's `decoder_condition` is "label", and the classifier's softmax otherwise."""
         mu, var = self.encode(x)
         z = self.reparameterize(mu, var, generator)
         logits = probs = None
         if self.classifier is not None:
             logits = self.classifier(x)
-            probs = torch.softmax(logits, dim=-1)
+            if self.config.decoder_condition == "label" and labels is not None:
+                probs = F.one_hot(labels, self.config.num_classes).to(logits.dtype)
+            else:
+                probs = torch.softmax(logits, dim=-1)
             if self.config.classifier_stop_gradient:
                 probs = probs.detach()
         return Forward(mu, var, z, logits, self.decode_logits(z, probs))

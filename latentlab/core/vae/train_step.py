@@ -126,7 +126,10 @@ class TrainStep:
         if model.classifier is not None:
             logits, cls = self._forward(model.classifier, xc)
             probs = torch.softmax(logits, dim=-1)
-            dec_in = torch.cat([z, probs], dim=-1)
+            condition = probs
+            if cfg.decoder_condition == "label" and y is not None:
+                condition = F.one_hot(y, cfg.num_classes).to(probs.dtype)
+            dec_in = torch.cat([z, condition], dim=-1)
         recon_logits, dec = self._forward(model.decoder, dec_in)
 
         # The loss (batch means), as loss_parts computes it, and its gradient at the decoder.
@@ -179,7 +182,7 @@ class AutogradStep:
             p.grad = None
         device = x.device.type
         with torch.autocast(device, self.dtype, enabled=self.dtype != torch.float32):
-            out = self.model(x, generator)
+            out = self.model(x, generator, labels=y)
         out.mu, out.var, out.recon_logits = (
             out.mu.float(),
             out.var.float(),
