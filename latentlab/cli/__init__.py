@@ -120,7 +120,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..core.vae.config import DEFAULT_PRESET, PRECISIONS, PRESETS
+    from ..core.vae.config import DEFAULT_PRESET, PRECISIONS
 
     parser = Parser(
         prog="latentlab",
@@ -143,7 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--model", metavar="FILE", help="model to open instead of the bundled one")
 
     train = sub.add_parser("train", help="train a model and save it")
-    train.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS))
+    train.add_argument(
+        "--preset",
+        default=DEFAULT_PRESET,
+        type=_preset_name,
+        metavar="NAME",
+        help=f"training recipe (default {DEFAULT_PRESET}; `latentlab presets` lists them)",
+    )
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float, help="learning rate")
@@ -270,6 +276,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_desktop_parser(sub)
     add_map_parser(sub, COMMANDS)
     return parser
+
+
+def _preset_name(text: str) -> str:
+    """A known preset name; the error stays one line however many presets there are."""
+    from ..core.vae.config import PRESETS
+
+    if text not in PRESETS:
+        raise argparse.ArgumentTypeError(
+            f"unknown preset {text!r}; `latentlab presets` lists the {len(PRESETS)} there are"
+        )
+    return text
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
