@@ -220,10 +220,20 @@ class CounterfactualTools(QObject):
         self.map_item.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.map_item.show()
         cells = decision.shape[0] * decision.shape[1]
-        self.panel.map_note.setText(
+        note = (
             f"Background: the classifier's reading of {cells} images decoded over this view "
             "(faded where it is unsure)."
         )
+        read = np.unique(decision.classes)
+        if len(read) == 1:
+            name = self.state.class_names[int(read[0])]
+            note += f" All of it reads as {name}"
+            note += (
+                ": this model keeps the class in its class input, not in z."
+                if self.state.conditional
+                else "."
+            )
+        self.panel.map_note.setText(note)
 
     @Slot(object, object)
     def _on_map_failed(self, _context: object, exc: BaseException) -> None:
