@@ -65,7 +65,9 @@ def test_thumbnails_only_where_they_stand_apart():
     index, why = visible_indices(xy, small, (8.0, 8.0))
     assert len(index) == 0 and why
     index, why = visible_indices(xy, small, (100.0, 100.0))  # the same view, zoomed in far
-    inside = np.flatnonzero((xy[:, 0] >= 10) & (xy[:, 0] <= 18) & (xy[:, 1] >= 10) & (xy[:, 1] <= 18))
+    inside = np.flatnonzero(
+        (xy[:, 0] >= 10) & (xy[:, 0] <= 18) & (xy[:, 1] >= 10) & (xy[:, 1] <= 18)
+    )
     assert why == "" and 0 < len(index) <= MAX_SHOWN
     np.testing.assert_array_equal(index, inside)
 
