@@ -31,6 +31,7 @@ from latentlab.core.explore.state import ExplorerState
 
 from .capabilities import NO_ENCODER
 from .map_controls import MapControls
+from .point_cloud import rgba_palette
 from .scatter_colours import (
     ColourControls,
     Histogram,
@@ -85,8 +86,9 @@ class LatentScatter(QWidget):
         self._labels = np.zeros(0, np.uint8)
         self._groups = self._labels  # what the legend's classes group by (true or predicted)
         self._values: np.ndarray | None = None  # continuous colour values, one per point
-        self._value_index = np.zeros(0, np.int64)  # each point's brush in `_level_brushes`
-        self._level_brushes = level_brushes(POINT_ALPHA)
+        self._value_index = np.zeros(0, np.int64)  # each point's colour in `_level_palette`
+        self._level_palette = rgba_palette([b.color() for b in level_brushes(POINT_ALPHA)])
+        self._xy = np.zeros((0, 2), np.float32)  # every point on the current axes
         self._predicted: np.ndarray | None = None
         self._names: tuple[str, ...] = tuple(str(i) for i in range(10))
         self._latent_dim = 0
@@ -166,7 +168,7 @@ class LatentScatter(QWidget):
         self.colour_bar: pg.ColorBarItem | None = None  # made on the first continuous colouring
         self.histogram = Histogram()
         self.histogram.setVisible(False)
-        self._all_points = AllPoints(pxMode=True, size=POINT_SIZE, pen=None, tip=None)
+        self._all_points = AllPoints(size=POINT_SIZE)
         self._all_points.point_clicked.connect(self._on_point_clicked)
         self._all_points.covers.append(self._legend)
         self._filling = False  # set_model/set_points fill `_all_points` once, at their end
@@ -331,11 +333,11 @@ class LatentScatter(QWidget):
     ) -> None:
         """Place the test points (N, 2) on the current axes and fit the view to them."""
         points = np.asarray(points, dtype=np.float32)
+        self._xy = points
         indices = np.arange(len(points))
         for c, scatter in enumerate(self._items[: len(self._names)]):
             mask = self._groups == c
-            scatter.setData(x=points[mask, 0], y=points[mask, 1])
-            scatter.indices = indices[mask]
+            scatter.set_xy(points[mask, 0], points[mask, 1], indices[mask])
         self._fill_all_points()
         plot = self._plot.getPlotItem()
         plot.setLabel("bottom", axis_labels[0])
@@ -461,31 +463,30 @@ class LatentScatter(QWidget):
         return shown[np.minimum(self._groups, len(shown) - 1)]
 
     def _fill_all_points(self) -> None:
-        """Copy the visible classes' points, in class order, into the item that draws them."""
+        """The visible classes' points, in class order, into the layer that draws them: the
+        class colours as levels, or the value levels with the greyed-out points first."""
         if self._filling:
             return
         self.thumbnails.layer.update()
-        xs, ys, brushes, indices = [], [], [], []
-        for scatter, brush in zip(self._items[: len(self._names)], self._brushes, strict=False):
-            if not scatter.isVisible():
-                continue
-            x, y = scatter.getData()
-            xs.append(x)
-            ys.append(y)
-            brushes.append(np.full(len(x), brush, dtype=object))
-            indices.append(scatter.indices)
-        if not xs:
+        names = len(self._names)
+        shown = np.array([item.isVisible() for item in self._items[:names]], bool)
+        groups = np.asarray(self._groups, np.int64)
+        xy = self._xy
+        if not names or len(groups) != len(xy) or not shown.any():
             self._all_points.clear()
             return
-        x, y, index = np.concatenate(xs), np.concatenate(ys), np.concatenate(indices)
+        index = np.flatnonzero((groups < names) & shown[np.minimum(groups, names - 1)])
+        index = index[np.argsort(groups[index], kind="stable")]  # class by class, as drawn
         if self._values is None:
-            self._all_points.set_points(x, y, np.concatenate(brushes), index)
+            self._all_points.set_palette([b.color() for b in self._brushes[:names]])
+            self._all_points.set_points(xy[index, 0], xy[index, 1], groups[index], index)
             return
         levels = self._value_index[index]
-        order = np.argsort(levels != len(self._level_brushes) - 1, kind="stable")  # grey first
-        self._all_points.set_points(
-            x[order], y[order], self._level_brushes[levels[order]], index[order]
-        )
+        grey = len(self._level_palette) - 1
+        order = np.argsort(levels != grey, kind="stable")  # grey first: underneath
+        index = index[order]
+        self._all_points.set_palette(self._level_palette)
+        self._all_points.set_points(xy[index, 0], xy[index, 1], levels[order], index)
 
     # --- slots ---------------------------------------------------------------------------
     @Slot(int)

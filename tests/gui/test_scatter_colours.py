@@ -5,7 +5,6 @@ that measure the images (strokes, reconstruction error) computed in a worker."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from latentlab.core.explore.colouring import ColourChoice, point_kl
@@ -47,8 +46,8 @@ def drawn_colours(scatter: LatentScatter) -> dict[int, tuple[int, int, int]]:
     """Each drawn point's colour (without alpha), by test index."""
     item = scatter._all_points
     return {
-        int(i): pg.mkColor(b.color()).getRgb()[:3]
-        for i, b in zip(item.indices, item.data["brush"], strict=True)
+        int(i): tuple(int(v) for v in rgba[:3])
+        for i, rgba in zip(item.indices, item.point_colours(), strict=True)
     }
 
 
