@@ -52,6 +52,7 @@ from .scatter_items import (
 )
 from .scatter_lasso import LassoTool
 from .scatter_thumbnails import ThumbnailTools
+from .scatter_training import TrainingTools
 
 LABELLED_HINT = (
     "Click a point to load its reconstruction; drag the ring to move the style along "
@@ -132,6 +133,7 @@ class LatentScatter(QWidget):
         colour_row.setContentsMargins(0, 0, 0, 0)
         colour_row.addWidget(self.colours)
         colour_row.addStretch(1)
+        self._colour_row = colour_row  # the training points' progress joins it
         self._hint = hint = QLabel(LABELLED_HINT)
         hint.setObjectName("hint")
         hint.setWordWrap(True)
@@ -192,6 +194,10 @@ class LatentScatter(QWidget):
         self.thumbnails.set_class_filter(self.shown_mask)
         self.thumbnails.layer.set_frames(self.frame_colours)
         self.lasso = LassoTool(item.getViewBox())
+        self.training = TrainingTools(
+            item.getViewBox(), state, self._class_colours, self._shown_classes, self
+        )
+        self.training.layer.covers.append(self._legend)
         item.getViewBox().mouseClickEvent = _empty_click_handler(self, item.getViewBox())
         skip_hover_while_dragging(self._plot.scene())
 
@@ -205,6 +211,7 @@ class LatentScatter(QWidget):
             holder.setLayout(row)
             holder.setFixedHeight(max(holder.sizeHint().height(), CONTROL_ROW_HEIGHT))
             map_layout.addWidget(holder)
+        self._colour_row.insertWidget(1, self.training.controls)
         map_layout.addWidget(self._plot, 1)
         map_layout.addWidget(self.histogram)
         map_layout.addWidget(hint)
@@ -455,6 +462,13 @@ class LatentScatter(QWidget):
             return None
         return self._groups, [brush.color() for brush in self._brushes[: len(self._names)]]
 
+    def _class_colours(self) -> list[QColor]:
+        return [brush.color() for brush in self._brushes[: len(self._names)]]
+
+    def _shown_classes(self) -> np.ndarray:
+        """(classes,) bool: whether each class is shown (not hidden from the legend)."""
+        return np.array([item.isVisible() for item in self._items[: len(self._names)]], bool)
+
     def shown_mask(self) -> np.ndarray:
         """(N,) bool: whether each point's class is shown (not hidden from the legend)."""
         shown = np.array([item.isVisible() for item in self._items[: len(self._names)]], bool)
@@ -468,6 +482,7 @@ class LatentScatter(QWidget):
         if self._filling:
             return
         self.thumbnails.layer.update()
+        self.training.refresh()  # the training points follow the legend's toggles
         names = len(self._names)
         shown = np.array([item.isVisible() for item in self._items[:names]], bool)
         groups = np.asarray(self._groups, np.int64)
@@ -555,6 +570,7 @@ class LatentScatter(QWidget):
         menu.addAction(action)
         self.fit_action = action
         menu.addAction(self.thumbnails.action)
+        menu.addAction(self.training.action)
 
     def colouring(self) -> ColourChoice | None:
         return self.colours.choice

@@ -546,6 +546,7 @@ class MainWindow(QMainWindow):
         self.insight_tools.shutdown()
         self.counterfactual_tools.shutdown()
         self.scatter.thumbnails.shutdown()
+        self.scatter.training.shutdown()
         if self._preferences is not None:
             self._preferences.done(0)  # a download it started is cancelled and joined
         if self._import_dialog is not None:
