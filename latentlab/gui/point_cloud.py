@@ -398,7 +398,8 @@ def density_image(
 
 
 def _spread(stack: np.ndarray, reach: int) -> np.ndarray:
-    """Box sum over (2 reach + 1)^2 cells of each plane: a point's colour over its footprint."""
+    """Each plane summed over a point's footprint: (2 reach + 1)^2 cells, corners at half
+    weight, so a lone point shows as a small rounded dot, not a square."""
     if reach <= 0:
         return stack
     out = np.zeros_like(stack)
@@ -406,5 +407,7 @@ def _spread(stack: np.ndarray, reach: int) -> np.ndarray:
     padded = np.pad(stack, ((0, 0), (reach, reach), (reach, reach)))
     for oy in range(2 * reach + 1):
         for ox in range(2 * reach + 1):
-            out += padded[:, oy : oy + h, ox : ox + w]
+            corner = oy in (0, 2 * reach) and ox in (0, 2 * reach)
+            part = padded[:, oy : oy + h, ox : ox + w]
+            out += 0.5 * part if corner else part
     return out
