@@ -90,6 +90,8 @@ class LatentScatter(QWidget):
         self._value_index = np.zeros(0, np.int64)  # each point's colour in `_level_palette`
         self._level_palette = rgba_palette([b.color() for b in level_brushes(POINT_ALPHA)])
         self._xy = np.zeros((0, 2), np.float32)  # every point on the current axes
+        self._class_order: np.ndarray | None = None  # point indices sorted by class (stable)
+        self._class_for: tuple | None = None  # the (points, groups) that order is of
         self._predicted: np.ndarray | None = None
         self._names: tuple[str, ...] = tuple(str(i) for i in range(10))
         self._latent_dim = 0
@@ -340,11 +342,18 @@ class LatentScatter(QWidget):
     ) -> None:
         """Place the test points (N, 2) on the current axes and fit the view to them."""
         points = np.asarray(points, dtype=np.float32)
-        self._xy = points
-        indices = np.arange(len(points))
-        for c, scatter in enumerate(self._items[: len(self._names)]):
-            mask = self._groups == c
-            scatter.set_xy(points[mask, 0], points[mask, 1], indices[mask])
+        groups = self._groups
+        if self._class_for is None or not (
+            self._class_for[0] is points and self._class_for[1] is groups
+        ):  # new points or new groups (a recolour by value keeps both: nothing to redo)
+            self._xy = points
+            order = np.argsort(np.asarray(groups), kind="stable")  # class by class
+            starts = np.searchsorted(np.asarray(groups)[order], np.arange(len(self._names) + 1))
+            for c, scatter in enumerate(self._items[: len(self._names)]):
+                sel = order[starts[c] : starts[c + 1]]
+                scatter.set_xy(points[sel, 0], points[sel, 1], sel)
+            self._class_order = order[: starts[-1]]  # groups past the last name are not drawn
+            self._class_for = (points, groups)
         self._fill_all_points()
         plot = self._plot.getPlotItem()
         plot.setLabel("bottom", axis_labels[0])
@@ -485,23 +494,23 @@ class LatentScatter(QWidget):
         self.training.refresh()  # the training points follow the legend's toggles
         names = len(self._names)
         shown = np.array([item.isVisible() for item in self._items[:names]], bool)
-        groups = np.asarray(self._groups, np.int64)
+        groups = np.asarray(self._groups)
         xy = self._xy
-        if not names or len(groups) != len(xy) or not shown.any():
+        index = self._class_order  # class by class, as drawn
+        if not names or len(groups) != len(xy) or not shown.any() or index is None:
             self._all_points.clear()
             return
-        index = np.flatnonzero((groups < names) & shown[np.minimum(groups, names - 1)])
-        index = index[np.argsort(groups[index], kind="stable")]  # class by class, as drawn
+        if not shown.all():
+            index = index[shown[groups[index]]]
         if self._values is None:
             self._all_points.set_palette([b.color() for b in self._brushes[:names]])
             self._all_points.set_points(xy[index, 0], xy[index, 1], groups[index], index)
             return
         levels = self._value_index[index]
-        grey = len(self._level_palette) - 1
-        order = np.argsort(levels != grey, kind="stable")  # grey first: underneath
-        index = index[order]
+        grey = levels == len(self._level_palette) - 1
+        index = np.concatenate([index[grey], index[~grey]])  # grey first: underneath
         self._all_points.set_palette(self._level_palette)
-        self._all_points.set_points(xy[index, 0], xy[index, 1], levels[order], index)
+        self._all_points.set_points(xy[index, 0], xy[index, 1], self._value_index[index], index)
 
     # --- slots ---------------------------------------------------------------------------
     @Slot(int)

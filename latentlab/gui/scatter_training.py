@@ -108,6 +108,7 @@ class TrainingTools(QObject):
         self.points: TrainingPoints | None = None
         self._for: object = None  # the document the points (or the running job) are of
         self._xy = np.zeros((0, 2), np.float32)
+        self._drawn: tuple | None = None  # what the layer shows now
         self._worker: GeneratorWorker | None = None
         self.message = ""
         self._projector = LatestJob("latentlab-training-map", self)
@@ -124,6 +125,7 @@ class TrainingTools(QObject):
         """Redraw with the classes shown now (the legend's toggles)."""
         points = self.points
         if points is None or len(self._xy) != len(points):
+            self._drawn = None
             self.layer.clear()
             return
         colours = self._palette()
@@ -132,6 +134,13 @@ class TrainingTools(QObject):
         if not self.state.class_names:
             labels = np.zeros(len(labels), np.int64)
         shown = np.asarray(self._shown(), bool)
+        key = (self._xy, points, tuple(shown.tolist()), tuple(c.rgba() for c in colours))
+        if self._drawn is not None and all(
+            a is b if isinstance(a, np.ndarray | TrainingPoints) else a == b
+            for a, b in zip(key, self._drawn, strict=True)
+        ):
+            return  # a recolour by value: the training points are drawn as they were
+        self._drawn = key
         if len(shown) == count:
             keep = np.flatnonzero((labels < count) & shown[np.minimum(labels, count - 1)])
         else:
