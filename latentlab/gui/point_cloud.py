@@ -29,7 +29,8 @@ LOD_POINTS = 50_000  # more points than this in view: the density image
 DENSITY_CELL = 2  # device pixels per cell of the density image
 DENSITY_SPREAD = 1  # cells either side that a point's colour reaches (a symbol's footprint)
 GRID_MAX = 1024  # cells per side of the hit-test grid at most
-SCAN_CELLS = 4096  # a query touching more grid cells than this tests every point instead
+SCAN_CELLS = 4096
+PAIR_BINS = 6_000_000  # (cell, colour) bins of the density image at most  # a query touching more grid cells than this tests every point instead
 
 
 def rgba_palette(colours: list[QColor] | np.ndarray) -> np.ndarray:
@@ -205,14 +206,15 @@ class PointCloud(pg.GraphicsObject):
         density = self.draws_density()
         self.mode = "density" if density else "points"
         inside = self._inside(rect, self.size)
-        shown = np.flatnonzero(inside) if inside is not None else np.arange(len(self.indices))
-        if not len(shown):
-            return
+        x, y, level = self.data["x"], self.data["y"], self.level
+        if inside is not None and not inside.all():  # else all of them: no copies
+            shown = np.flatnonzero(inside)
+            if not len(shown):
+                return
+            x, y, level = x[shown], y[shown], level[shown]
         transform = painter.transform()
-        x, y = self.data["x"][shown], self.data["y"][shown]
         dx = transform.m11() * x + transform.m21() * y + transform.dx()
         dy = transform.m12() * x + transform.m22() * y + transform.dy()
-        level = self.level[shown]
         scale = 1.0
         if exporting:
             scale = float(self._exportOpts.get("resolutionScale", 1.0))
@@ -367,34 +369,41 @@ def density_image(
 ) -> tuple[np.ndarray | None, float, float, float]:
     """RGBA (H, W, 4) uint8 of points at device positions (dx, dy) over `area`, in cells of
     `cell` pixels: each cell the mean colour of the points there (and of its neighbours'
-    within `DENSITY_SPREAD`), opaque as that many overlapping symbols would be."""
-    left, top = np.floor(area.left()), np.floor(area.top())
+    within `DENSITY_SPREAD`), opaque as that many overlapping symbols would be.
+
+    Four weighted bincounts (alpha and the premultiplied channels): one (cell, colour) count
+    would need cells x colours bins (a colour map's 257 levels), mostly fresh memory.
+    """
+    left, top = float(np.floor(area.left())), float(np.floor(area.top()))
     w = max(1, int(np.ceil((area.right() - left) / cell)))
     h = max(1, int(np.ceil((area.bottom() - top) / cell)))
-    ix = ((dx - left) / cell).astype(np.int64)
-    iy = ((dy - top) / cell).astype(np.int64)
-    keep = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+    scale = np.float32(1.0 / cell)
+    ix = ((dx - np.float32(left)) * scale).astype(np.int32)
+    iy = ((dy - np.float32(top)) * scale).astype(np.int32)
+    keep = (ix.view(np.uint32) < w) & (iy.view(np.uint32) < h)  # negatives wrap: out
+    level = np.clip(level, 0, len(palette) - 1)
     if not keep.all():
         ix, iy, level = ix[keep], iy[keep], level[keep]
     if not len(ix):
         return None, left, top, cell
-    flat = iy * w + ix
-    colours = palette[np.clip(level, 0, len(palette) - 1)].astype(np.float32)
-    alpha = colours[:, 3] / 255.0
-    planes = [np.bincount(flat, weights=alpha, minlength=w * h)]
-    for c in range(3):
-        planes.append(np.bincount(flat, weights=colours[:, c] * alpha, minlength=w * h))
-    stack = np.stack(planes).reshape(4, h, w)
-    stack = _spread(stack, DENSITY_SPREAD)
+    flat = iy * np.int32(w) + ix
+    colours = palette.astype(np.float32)
+    colours[:, :3] *= colours[:, 3:4] / 255.0  # premultiplied by alpha
+    colours[:, 3] /= 255.0
+    per_point = colours[level]  # premultiplied RGB and alpha of each point
+    planes = np.stack(
+        [np.bincount(flat, weights=per_point[:, c], minlength=w * h) for c in (3, 0, 1, 2)]
+    )
+    stack = _spread(planes.reshape(4, h, w).astype(np.float32), DENSITY_SPREAD)
     weight = stack[0]
     rgba = np.zeros((h, w, 4), np.uint8)
     seen = weight > 0
+    safe = np.where(seen, weight, 1.0)
     for c in range(3):
-        rgba[..., c][seen] = np.clip(stack[c + 1][seen] / weight[seen], 0, 255)
+        rgba[..., c] = np.clip(stack[c + 1] / safe, 0, 255)
     # Each point covers a cell with a share of its alpha; overlapping ones compound.
-    coverage = 1.0 - np.power(0.55, weight)
-    rgba[..., 3] = np.clip(coverage * 255, 0, 255).astype(np.uint8)
-    return rgba, float(left), float(top), float(cell)
+    rgba[..., 3] = np.clip((1.0 - np.power(0.55, weight)) * 255, 0, 255)
+    return rgba, left, top, float(cell)
 
 
 def _spread(stack: np.ndarray, reach: int) -> np.ndarray:
