@@ -92,6 +92,8 @@ class LatentScatter(QWidget):
         self._xy = np.zeros((0, 2), np.float32)  # every point on the current axes
         self._class_order: np.ndarray | None = None  # point indices sorted by class (stable)
         self._class_for: tuple | None = None  # the (points, groups) that order is of
+        self._drawn_index: np.ndarray | None = None  # the order `_all_points` was filled in
+        self._drawn_xy: np.ndarray | None = None
         self._predicted: np.ndarray | None = None
         self._names: tuple[str, ...] = tuple(str(i) for i in range(10))
         self._latent_dim = 0
@@ -503,14 +505,20 @@ class LatentScatter(QWidget):
         if not shown.all():
             index = index[shown[groups[index]]]
         if self._values is None:
-            self._all_points.set_palette([b.color() for b in self._brushes[:names]])
-            self._all_points.set_points(xy[index, 0], xy[index, 1], groups[index], index)
-            return
-        levels = self._value_index[index]
-        grey = levels == len(self._level_palette) - 1
-        index = np.concatenate([index[grey], index[~grey]])  # grey first: underneath
-        self._all_points.set_palette(self._level_palette)
-        self._all_points.set_points(xy[index, 0], xy[index, 1], self._value_index[index], index)
+            palette, levels = [b.color() for b in self._brushes[:names]], groups[index]
+        else:
+            palette, levels = self._level_palette, self._value_index[index]
+            grey = levels == len(self._level_palette) - 1
+            if grey.any():
+                index = np.concatenate([index[grey], index[~grey]])  # grey first: underneath
+                levels = self._value_index[index]
+        layer = self._all_points
+        layer.set_palette(palette)
+        if index is self._drawn_index and layer.data["x"] is self._drawn_xy:
+            layer.set_levels(levels)  # the same points in the same order: only new colours
+        else:
+            layer.set_points(xy[index, 0], xy[index, 1], levels, index)
+            self._drawn_index, self._drawn_xy = index, layer.data["x"]
 
     # --- slots ---------------------------------------------------------------------------
     @Slot(int)

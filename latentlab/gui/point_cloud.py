@@ -67,6 +67,8 @@ class PointCloud(pg.GraphicsObject):
         self._in_view_key: tuple | None = None
         self._in_view = 0
         self._grid: tuple | None = None
+        self._cells_key: tuple | None = None  # the view and data the density cells are for
+        self._cells: tuple = (None, None, 0, 0, 0.0, 0.0)
         self._fragments = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         # The marker moves over the points on every slider step: Qt keeps them as a pixmap and
@@ -205,16 +207,7 @@ class PointCloud(pg.GraphicsObject):
             rect = self.viewRect() or self.boundingRect()
         density = self.draws_density()
         self.mode = "density" if density else "points"
-        inside = self._inside(rect, self.size)
-        x, y, level = self.data["x"], self.data["y"], self.level
-        if inside is not None and not inside.all():  # else all of them: no copies
-            shown = np.flatnonzero(inside)
-            if not len(shown):
-                return
-            x, y, level = x[shown], y[shown], level[shown]
         transform = painter.transform()
-        dx = transform.m11() * x + transform.m21() * y + transform.dx()
-        dy = transform.m12() * x + transform.m22() * y + transform.dy()
         scale = 1.0
         if exporting:
             scale = float(self._exportOpts.get("resolutionScale", 1.0))
@@ -222,12 +215,24 @@ class PointCloud(pg.GraphicsObject):
         try:
             painter.resetTransform()
             if density:
-                self._paint_density(painter, dx, dy, level, transform.mapRect(rect), scale)
+                self._paint_density(painter, transform, rect, scale)
             else:
-                dpr = widget.devicePixelRatioF() if widget is not None else 1.0
-                self._paint_points(painter, dx, dy, level, dpr * scale, scale)
+                x, y, level, _shown = self._shown_in(rect, self.size)
+                if len(x):
+                    dx, dy = _to_device(transform, x, y)
+                    dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+                    self._paint_points(painter, dx, dy, level, dpr * scale, scale)
         finally:
             painter.restore()
+
+    def _shown_in(self, rect: QRectF, pad_px: float) -> tuple | None:
+        """x, y and levels of the points that can touch `rect` (all of them: no copies)."""
+        inside = self._inside(rect, pad_px)
+        x, y, level = self.data["x"], self.data["y"], self.level
+        if inside is not None and not inside.all():
+            shown = np.flatnonzero(inside)
+            return x[shown], y[shown], level[shown], shown
+        return x, y, level, None
 
     def _symbol_atlas(self, dpr: float) -> QPixmap:
         """One disc per palette colour, side by side, at `dpr` device pixels per pixel."""
@@ -271,20 +276,29 @@ class PointCloud(pg.GraphicsObject):
         painter.drawPixmapFragments(*self._fragments.drawargs(), atlas)
 
     def _paint_density(
-        self,
-        painter: QPainter,
-        dx: np.ndarray,
-        dy: np.ndarray,
-        level: np.ndarray,
-        area: QRectF,
-        scale: float,
+        self, painter: QPainter, transform: object, rect: QRectF, scale: float
     ) -> None:
-        image, left, top, cell = density_image(
-            dx, dy, level, self._palette, area, DENSITY_CELL * scale
+        """The density image of the points in `rect`; where they fall (their cells) is kept
+        for the same points and view, so a recolour only counts the colours again."""
+        cell = DENSITY_CELL * scale
+        key = (
+            self._version,
+            id(self.data["x"]),
+            (transform.m11(), transform.m12(), transform.m21(), transform.m22()),
+            (transform.dx(), transform.dy()),
+            (rect.x(), rect.y(), rect.width(), rect.height()),
+            cell,
         )
-        if image is None:
+        if self._cells_key != key:
+            x, y, _level, shown = self._shown_in(rect, self.size)
+            dx, dy = _to_device(transform, x, y)
+            self._cells = density_cells(dx, dy, transform.mapRect(rect), cell, shown)
+            self._cells_key = key
+        flat, keep, w, h, left, top = self._cells
+        if flat is None:
             return
-        h, w = image.shape[:2]
+        level = self.level if keep is None else self.level[keep]
+        image = density_colours(flat, level, self._palette, w, h)
         qimage = QImage(image.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(QRectF(left, top, w * cell, h * cell), qimage)
@@ -359,6 +373,64 @@ class PointCloud(pg.GraphicsObject):
         self.point_clicked.emit(index)
 
 
+def _to_device(transform: object, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dx = transform.m11() * x + transform.m21() * y + transform.dx()
+    dy = transform.m12() * x + transform.m22() * y + transform.dy()
+    return dx, dy
+
+
+def density_cells(
+    dx: np.ndarray,
+    dy: np.ndarray,
+    area: QRectF,
+    cell: float = DENSITY_CELL,
+    shown: np.ndarray | None = None,
+) -> tuple:
+    """Each point's cell of a grid of `cell` device pixels over `area`: (flat cell index,
+    which points (indices into the layer; None: all), width, height, left, top)."""
+    left, top = float(np.floor(area.left())), float(np.floor(area.top()))
+    w = max(1, int(np.ceil((area.right() - left) / cell)))
+    h = max(1, int(np.ceil((area.bottom() - top) / cell)))
+    scale = np.float32(1.0 / cell)
+    ix = ((dx - np.float32(left)) * scale).astype(np.int32)
+    iy = ((dy - np.float32(top)) * scale).astype(np.int32)
+    keep = (ix.view(np.uint32) < w) & (iy.view(np.uint32) < h)  # negatives wrap: out
+    if not keep.all():
+        inside = np.flatnonzero(keep)
+        ix, iy = ix[inside], iy[inside]
+        shown = inside if shown is None else shown[inside]
+    if not len(ix):
+        return None, None, w, h, left, top
+    return iy * np.int32(w) + ix, shown, w, h, left, top
+
+
+def density_colours(
+    flat: np.ndarray, level: np.ndarray, palette: np.ndarray, w: int, h: int
+) -> np.ndarray:
+    """RGBA (h, w, 4) uint8: each cell the mean colour of its points (and of its neighbours'
+    within `DENSITY_SPREAD`), opaque as that many overlapping symbols would be.
+
+    Four weighted bincounts (alpha and the premultiplied channels): one (cell, colour) count
+    would need cells x colours bins (a colour map's 257 levels), mostly fresh memory.
+    """
+    colours = palette.astype(np.float32)
+    colours[:, :3] *= colours[:, 3:4] / 255.0  # premultiplied by alpha
+    colours[:, 3] /= 255.0
+    per_point = colours[np.clip(level, 0, len(palette) - 1)]
+    planes = np.stack(
+        [np.bincount(flat, weights=per_point[:, c], minlength=w * h) for c in (3, 0, 1, 2)]
+    )
+    stack = _spread(planes.reshape(4, h, w).astype(np.float32), DENSITY_SPREAD)
+    weight = stack[0]
+    rgba = np.zeros((h, w, 4), np.uint8)
+    safe = np.where(weight > 0, weight, 1.0)
+    for c in range(3):
+        rgba[..., c] = np.clip(stack[c + 1] / safe, 0, 255)
+    # Each point covers a cell with a share of its alpha; overlapping ones compound.
+    rgba[..., 3] = np.clip((1.0 - np.power(0.55, weight)) * 255, 0, 255)
+    return rgba
+
+
 def density_image(
     dx: np.ndarray,
     dy: np.ndarray,
@@ -367,43 +439,17 @@ def density_image(
     area: QRectF,
     cell: float = DENSITY_CELL,
 ) -> tuple[np.ndarray | None, float, float, float]:
-    """RGBA (H, W, 4) uint8 of points at device positions (dx, dy) over `area`, in cells of
-    `cell` pixels: each cell the mean colour of the points there (and of its neighbours'
-    within `DENSITY_SPREAD`), opaque as that many overlapping symbols would be.
-
-    Four weighted bincounts (alpha and the premultiplied channels): one (cell, colour) count
-    would need cells x colours bins (a colour map's 257 levels), mostly fresh memory.
-    """
-    left, top = float(np.floor(area.left())), float(np.floor(area.top()))
-    w = max(1, int(np.ceil((area.right() - left) / cell)))
-    h = max(1, int(np.ceil((area.bottom() - top) / cell)))
-    scale = np.float32(1.0 / cell)
-    ix = ((dx - np.float32(left)) * scale).astype(np.int32)
-    iy = ((dy - np.float32(top)) * scale).astype(np.int32)
-    keep = (ix.view(np.uint32) < w) & (iy.view(np.uint32) < h)  # negatives wrap: out
-    level = np.clip(level, 0, len(palette) - 1)
-    if not keep.all():
-        ix, iy, level = ix[keep], iy[keep], level[keep]
-    if not len(ix):
+    """The density image of points at device positions (dx, dy) over `area` (with where its
+    top left corner goes and the cell size), or None where none fall inside."""
+    flat, keep, w, h, left, top = density_cells(dx, dy, area, cell)
+    if flat is None:
         return None, left, top, cell
-    flat = iy * np.int32(w) + ix
-    colours = palette.astype(np.float32)
-    colours[:, :3] *= colours[:, 3:4] / 255.0  # premultiplied by alpha
-    colours[:, 3] /= 255.0
-    per_point = colours[level]  # premultiplied RGB and alpha of each point
-    planes = np.stack(
-        [np.bincount(flat, weights=per_point[:, c], minlength=w * h) for c in (3, 0, 1, 2)]
+    return (
+        density_colours(flat, level if keep is None else level[keep], palette, w, h),
+        left,
+        top,
+        cell,
     )
-    stack = _spread(planes.reshape(4, h, w).astype(np.float32), DENSITY_SPREAD)
-    weight = stack[0]
-    rgba = np.zeros((h, w, 4), np.uint8)
-    seen = weight > 0
-    safe = np.where(seen, weight, 1.0)
-    for c in range(3):
-        rgba[..., c] = np.clip(stack[c + 1] / safe, 0, 255)
-    # Each point covers a cell with a share of its alpha; overlapping ones compound.
-    rgba[..., 3] = np.clip((1.0 - np.power(0.55, weight)) * 255, 0, 255)
-    return rgba, left, top, float(cell)
 
 
 def _spread(stack: np.ndarray, reach: int) -> np.ndarray:

@@ -62,8 +62,14 @@ def test_level_of_detail_follows_the_count_of_points_in_view(qtbot):
     QApplication.processEvents()
     assert layer.count_in_view() == len(state.points)
     assert painted_mode(scatter, layer) == "density"
-    image = scatter.plot_widget.grab().toImage()
-    assert any(image.pixelColor(x, y).name() != "#ffffff" for x in range(0, 700, 7) for y in (300,))
+    before = scatter.plot_widget.grab().toImage()
+    row = [before.pixelColor(x, 300).name() for x in range(0, 700, 3)]
+    assert any(c != "#ffffff" for c in row)  # the density image is drawn
+    # A recolour in density mode reuses the points' cells but shows the new colours.
+    scatter.colours.choose(ColourChoice("latent", 1))
+    assert painted_mode(scatter, layer) == "density"
+    after = scatter.plot_widget.grab().toImage()
+    assert row != [after.pixelColor(x, 300).name() for x in range(0, 700, 3)]
     # Zoomed in around one point: a handful in view, drawn as symbols.
     x, y = (float(v) for v in state.points_2d()[0])
     box = scatter.plot_widget.getPlotItem().getViewBox()
