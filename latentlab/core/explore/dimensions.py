@@ -17,18 +17,27 @@ ACTIVE_KL = 0.01  # nats: a direction with less average KL than this is called c
 STRIP_VALUES = np.linspace(-3.0, 3.0, 7).astype(np.float32)  # where each strip decodes
 
 
+KL_BLOCK = 65_536  # rows per block of `kl_along`
+
+
 def kl_along(mu: np.ndarray, logvar: np.ndarray, directions: np.ndarray) -> np.ndarray:
     """Average over images of KL(q(u|x) || N(0, 1)) for u = c . z, one value per unit row c.
 
     q(z|x) = N(mu, diag(exp(logvar))) projects onto a unit vector c as N(c . mu, sum c_i^2 var_i),
     and the prior N(0, I) as N(0, 1). For c = e_i this is the usual KL of dimension i.
     """
-    mu = np.asarray(mu, dtype=np.float64)
-    var = np.exp(np.asarray(logvar, dtype=np.float64))
     c = np.asarray(directions, dtype=np.float64)
-    m = mu @ c.T  # (N, K)
-    v = var @ (c**2).T
-    return (0.5 * (v + m**2 - 1.0 - np.log(v))).mean(axis=0)
+    n = len(mu)
+    total = np.zeros(len(c), np.float64)
+    # In blocks of rows: the float64 temporaries of a million points at once would take
+    # several hundred megabytes for a few numbers.
+    for start in range(0, n, KL_BLOCK):
+        block_mu = np.asarray(mu[start : start + KL_BLOCK], dtype=np.float64)
+        var = np.exp(np.asarray(logvar[start : start + KL_BLOCK], dtype=np.float64))
+        m = block_mu @ c.T  # (B, K)
+        v = var @ (c**2).T
+        total += (0.5 * (v + m**2 - 1.0 - np.log(v))).sum(axis=0)
+    return total / n if n else np.full(len(c), np.nan)
 
 
 def kl_per_dimension(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
