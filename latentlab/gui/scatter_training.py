@@ -19,13 +19,10 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from latentlab.core.data.train_split import load_training_split
 from latentlab.core.explore.projection import NonlinearProjection
 from latentlab.core.explore.state import ExplorerState
-from latentlab.core.explore.training_points import (
-    TrainingPoints,
-    encode_training_job,
-    load_training_split,
-)
+from latentlab.core.explore.training_points import TrainingPoints, encode_training_job
 from latentlab.core.jobs import Progress
 from latentlab.core.text import first_line
 

@@ -1,7 +1,8 @@
 """The model's training images, encoded: a second layer of points beside the stored test set.
 
 A model file keeps only its encoded test set (10,000 points for MNIST); the training set
-(60,000) is read from the data folder and encoded on demand, in chunks, as a job (each yield a
+(60,000) is read by the caller's `load` (the GUI: `core.data.train_split` from the data folder)
+and encoded on demand, in chunks, as a job (each yield a
 progress report and a cancel point). The result is kept apart from the document's
 `EncodedPoints`: every feature that indexes the test points (selection, neighbours, maps,
 colourings) keeps its meaning, and the training points are only drawn and clicked.
@@ -9,7 +10,6 @@ colourings) keeps its meaning, and the training points are only drawn and clicke
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
@@ -32,19 +32,6 @@ class TrainingPoints:
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-def load_training_split(
-    dataset: str, data_dir: str | os.PathLike | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The training images (N, H, W, C) uint8 and labels of a known data set (no download)."""
-    from latentlab.core.data.datasets import load_dataset
-
-    data = load_dataset(dataset, data_dir)
-    images = np.asarray(data.train_images)
-    if images.ndim == 3:
-        images = images[..., None]
-    return images, np.asarray(data.train_labels, np.uint8)
 
 
 def encode_training_job(
