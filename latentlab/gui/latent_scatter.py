@@ -193,7 +193,8 @@ class LatentScatter(QWidget):
         self._marker.sigPositionChanged.connect(self._on_marker_moved)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.hover = HoverPreview(item.getViewBox(), self._plot.viewport())
-        self.hover.set_image_source(lambda index: _reconstruction(state, index))
+        self._test_image = lambda index: _reconstruction(state, index)
+        self.hover.set_image_source(self._hover_image)
         self.thumbnails = ThumbnailTools(item.getViewBox(), state, self)
         self.thumbnails.set_class_filter(self.shown_mask)
         self.thumbnails.layer.set_frames(self.frame_colours)
@@ -473,6 +474,10 @@ class LatentScatter(QWidget):
             return None
         return self._groups, [brush.color() for brush in self._brushes[: len(self._names)]]
 
+    def _hover_image(self, index: int) -> np.ndarray | None:
+        """The hover card's image: test point `index`, or training point -1 - `index`."""
+        return self._test_image(index) if index >= 0 else self.training.image(-1 - index)
+
     def _class_colours(self) -> list[QColor]:
         return [brush.color() for brush in self._brushes[: len(self._names)]]
 
@@ -537,13 +542,16 @@ class LatentScatter(QWidget):
             return  # a button is down: a drag or a pan, no tips (nor a hit test) on every move
         index = self.index_at(scene_pos)
         text = "" if index is None else self.tip_for(index)
+        training = None if index is not None else self.training.index_at(scene_pos)
+        if training is not None:  # a training point: -1 - its index on the hover card
+            text, index = self.training.tip_for(training), -1 - training
         if text == self.last_tip:
             return
         self.last_tip = text
         if index is None:
             self.hover.hide()
         else:
-            x, y = self.state.points_2d()[index]
+            x, y = self.state.points_2d()[index] if index >= 0 else self.training.xy(-1 - index)
             self.hover.show(index, float(x), float(y), text)
 
     @Slot(int)
@@ -569,7 +577,8 @@ class LatentScatter(QWidget):
             return points_images(state, test_images)
 
         self.colours.set_images_source(images)
-        self.hover.set_image_source(lambda index: point_image(state, test_images, index))
+        self._test_image = lambda index: point_image(state, test_images, index)
+        self.hover.set_image_source(self._hover_image)
         self.thumbnails.set_images_source(images)
         changed = getattr(test_images, "changed", None)
         if changed is not None:

@@ -150,6 +150,33 @@ class TrainingTools(QObject):
         self.layer.set_palette(faint)
         self.layer.set_points(self._xy[keep, 0], self._xy[keep, 1], labels[keep], keep)
 
+    def index_at(self, scene_pos: object) -> int | None:
+        """The shown training point under a scene position, if any."""
+        if not self.layer.isVisible() or not len(self.layer):
+            return None
+        return self.layer.index_at(self.layer.mapFromScene(scene_pos))
+
+    def xy(self, index: int) -> tuple[float, float]:
+        x, y = self._xy[index]
+        return float(x), float(y)
+
+    def image(self, index: int) -> np.ndarray | None:
+        """Training image `index` (H, W, C) in [0, 1], for the hover card."""
+        points = self.points
+        if points is None or points.images is None or not 0 <= index < len(points):
+            return None
+        image = np.asarray(points.images[index], np.float32) / 255.0
+        return image if image.ndim == 3 else image[..., None]
+
+    def tip_for(self, index: int) -> str:
+        points, names = self.points, self.state.class_names
+        if points is None:
+            return ""
+        label = int(points.labels[index])
+        if not names or not 0 <= label < len(names):
+            return f"training image #{index}"
+        return f"training image #{index}\nlabel: {names[label]}"
+
     # --- slots -----------------------------------------------------------------------------
     @Slot(bool)
     def _on_toggled(self, on: bool) -> None:

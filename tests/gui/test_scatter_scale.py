@@ -153,6 +153,8 @@ def test_training_points_are_encoded_in_a_worker_and_a_click_goes_to_one(qtbot, 
     pos = view.mapFromScene(scatter.scene_pos(x, y))
     assert scatter.index_at(view.mapToScene(pos)) is None  # no test point there
     qtbot.mouseMove(view.viewport(), pos)
+    qtbot.waitUntil(lambda: scatter.hover.shown, timeout=WAIT_MS)  # its image beside it
+    assert scatter.hover.caption.startswith("training image #") and scatter.hover.has_image()
     with qtbot.waitSignal(tools.point_clicked, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     hit = blocker.args[0]

@@ -29,6 +29,7 @@ class TrainingPoints:
     dataset: str
     mu: np.ndarray  # (N, d) float32
     labels: np.ndarray  # (N,) uint8
+    images: np.ndarray | None = None  # (N, H, W, C) uint8: what a hover shows (47 MB for MNIST)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -62,4 +63,4 @@ def encode_training_job(
         yield Progress(stop, n, "encoding the training images")
     if not np.isfinite(mu).all():
         raise ValueError(f"{dataset}: the encoder gave NaN or infinite values")
-    return TrainingPoints(dataset, mu, labels)
+    return TrainingPoints(dataset, mu, labels, images)
