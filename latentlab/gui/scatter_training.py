@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from latentlab.core.data.train_split import load_training_split
@@ -99,6 +99,7 @@ class TrainingTools(QObject):
         self.controls.cancel.clicked.connect(self.cancel)
         self.action = QAction("Show &training points", self)
         self.action.setCheckable(True)
+        self.action.setShortcut(QKeySequence("Ctrl+Shift+A"))  # all the points
         self.action.setToolTip(TRAINING_TIP)
         self.action.setStatusTip(TRAINING_TIP)
         self.action.toggled.connect(self._on_toggled)
