@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                 times.append((time.perf_counter() - t) * 1e3)
             results.append(
                 _result(
-                    f"recolour (values, brushes, setData), {n:,}",
+                    f"recolour (values, colour levels), {n:,}",
                     times,
                     "ms",
                     "<= 50",

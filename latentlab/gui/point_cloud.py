@@ -416,10 +416,10 @@ def density_colours(
     colours = palette.astype(np.float32)
     colours[:, :3] *= colours[:, 3:4] / 255.0  # premultiplied by alpha
     colours[:, 3] /= 255.0
-    per_point = colours[np.clip(level, 0, len(palette) - 1)]
-    planes = np.stack(
-        [np.bincount(flat, weights=per_point[:, c], minlength=w * h) for c in (3, 0, 1, 2)]
-    )
+    # (4, N) rows of float64, alpha first: bincount reads each row as it is, no conversion
+    table = np.ascontiguousarray(colours[:, [3, 0, 1, 2]].T, np.float64)
+    per_point = table.take(np.clip(level, 0, len(palette) - 1), axis=1)
+    planes = np.stack([np.bincount(flat, weights=row, minlength=w * h) for row in per_point])
     stack = _spread(planes.reshape(4, h, w).astype(np.float32), DENSITY_SPREAD)
     weight = stack[0]
     rgba = np.zeros((h, w, 4), np.uint8)
