@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from latentlab.core.explore.colouring import ColourChoice
 from latentlab.core.explore.document import Document
 from latentlab.core.explore.points import EncodedPoints
+from latentlab.core.explore.projection import NonlinearProjection
 from latentlab.core.explore.state import ExplorerState
 from latentlab.core.vae.latent_model import vae_document
 from latentlab.gui.latent_scatter import LatentScatter
@@ -161,6 +162,25 @@ def test_training_points_are_encoded_in_a_worker_and_a_click_goes_to_one(qtbot, 
     np.testing.assert_allclose(train_xy[hit], train_xy[index], atol=0.02)
     np.testing.assert_allclose(state.z, state.box_limit()(tools.points.mu[hit]), atol=1e-6)
     assert state.selected is None and state.class_index == int(labels[hit])
+
+
+def test_training_points_follow_a_nonlinear_map_projected_in_a_worker(qtbot):
+    state, scatter = make_scatter(qtbot)
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, (120, 28, 28, 1), dtype=np.uint8)
+    labels = (np.arange(120) % 10).astype(np.uint8)
+    tools = scatter.training
+    tools._loader = lambda _dataset: (images, labels)
+    with qtbot.waitSignal(tools.encoded, timeout=WAIT_MS):
+        tools.action.setChecked(True)
+    coords = rng.normal(0, 5, (len(state.points), 2)).astype(np.float32)
+    state.add_map(NonlinearProjection("umap", coords, state.points.mu, ("UMAP 1", "UMAP 2")))
+    with qtbot.waitSignal(tools.encoded, timeout=WAIT_MS):
+        state.set_projection("umap")
+    want = state.projection.project(tools.points.mu)
+    got = np.empty_like(want)
+    got[tools.layer.indices] = np.stack([tools.layer.data["x"], tools.layer.data["y"]], axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
 def test_cancelling_the_training_encode_draws_nothing_and_unticks_the_action(qtbot):
