@@ -235,8 +235,11 @@ def top_two_gap(matrix: np.ndarray) -> np.ndarray:
 
 
 def _entropy(p: np.ndarray, base: int) -> np.ndarray:
-    """scipy.stats.entropy of each column of p (normalised first), in `base`."""
+    """scipy.stats.entropy of each column of p (normalised first), in `base`; over one outcome
+    the entropy is 0 (scipy's base 1 would divide 0 by 0)."""
     p = p / p.sum(axis=0, keepdims=True)
+    if base < 2:
+        return np.zeros(p.shape[1])
     return -(p * np.log(p)).sum(axis=0) / np.log(base)
 
 
@@ -357,4 +360,6 @@ def score_all(
         scores.sap = float(gaps.mean())
         scores.sap_per_factor = {f.name: float(g) for f, g in zip(usable, gaps, strict=True)}
     scores.dci = dci(codes[train], codes[test], train_f, test_f, seed)
+    if len(usable) == 1:
+        scores.notes.append("one factor: DCI disentanglement is 1 by definition")
     return scores
