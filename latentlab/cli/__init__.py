@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --iwae: dynamically binarised test images (Burda et al.), the protocol of "
         "published binarised-MNIST likelihoods",
     )
+    ev.add_argument(
+        "--probes",
+        action="store_true",
+        help="also probe z for each label and attribute (linear and MLP, held-out) and score "
+        "MIG, DCI and SAP (docs/probes.md)",
+    )
 
     sample = sub.add_parser("sample", help="rows of random styles, one column per class")
     sample.add_argument("file")
