@@ -63,6 +63,6 @@ def print_probes(figures: dict[str, Any]) -> None:
     for row in dis["per_dimension"]:
         if row["carries_most"]:
             print(
-                f"    dimension {row['dimension']}: carries most {row['carries_most']} "
+                f"    z{row['dimension'] + 1}: carries most {row['carries_most']} "
                 f"(normalised MI {row['normalised_mi']:.3f})"
             )

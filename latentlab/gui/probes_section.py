@@ -38,7 +38,7 @@ PLACEHOLDER = (
     "and a small MLP probe read from z (held-out 20 %), MIG, DCI and SAP, and which factor "
     "each latent dimension carries most."
 )
-PROBE_COLUMNS = ("Linear", "MLP", "Score", "Chance")
+PROBE_COLUMNS = ("Linear", "MLP", "Chance")
 
 
 def probe_job(
@@ -90,7 +90,17 @@ def _table(tip: str) -> QTableWidget:
     table.setToolTip(tip)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideNone)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)  # compact
     return table
+
+
+def fit_width(table: QTableWidget) -> None:
+    """As wide as its columns and row names (the probe table is narrow: the rest is for the
+    per-dimension table)."""
+    table.resizeColumnsToContents()
+    width = table.verticalHeader().sizeHint().width() + table.frameWidth() * 2
+    width += sum(table.columnWidth(c) for c in range(table.columnCount()))
+    table.setFixedWidth(width + table.verticalScrollBar().sizeHint().width() + 4)
 
 
 class ProbesSection(QGroupBox):
@@ -104,8 +114,8 @@ class ProbesSection(QGroupBox):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.probe_table = _table(
             "Held-out score of each probe fitted on 80 % of the test points' posterior means: "
-            "accuracy for a label (chance: always the commonest class), R² for a measure "
-            "(0: no better than its mean)"
+            "accuracy (%) for a label (chance: always the commonest class), R² for a measure "
+            "(chance 0: no better than its mean); bold: the better probe"
         )
         self.dimension_table = _table(
             "Normalised mutual information I(z_i; factor) / H(factor), codes and measures in 20 "
@@ -113,13 +123,13 @@ class ProbesSection(QGroupBox):
         )
         tables = QHBoxLayout()
         left = QVBoxLayout()
-        left.addWidget(QLabel("Decodable from z"))
+        left.addWidget(QLabel("Decodable from z (held-out)"))
         left.addWidget(self.probe_table, 1)
         right = QVBoxLayout()
         right.addWidget(QLabel("Per dimension: which factor it carries"))
         right.addWidget(self.dimension_table, 1)
-        tables.addLayout(left, 2)
-        tables.addLayout(right, 3)
+        tables.addLayout(left, 0)
+        tables.addLayout(right, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(tables, 1)
@@ -162,8 +172,8 @@ class ProbesSection(QGroupBox):
             best = max(score.linear, score.mlp)
             table.setItem(row, 0, _cell(shown(score.linear), score.linear, score.linear == best))
             table.setItem(row, 1, _cell(shown(score.mlp), score.mlp, score.mlp == best))
-            table.setItem(row, 2, _cell("accuracy" if accuracy else "R²"))
-            table.setItem(row, 3, _cell(shown(score.chance) if accuracy else "0"))
+            table.setItem(row, 2, _cell(shown(score.chance) if accuracy else "0"))
+        fit_width(table)
 
     def _fill_dimensions(self, report: ProbeReport) -> None:
         table = self.dimension_table
@@ -179,8 +189,8 @@ class ProbesSection(QGroupBox):
             if not dims.factors:
                 table.setItem(i, 0, _cell("—"))
                 continue
-            name, share = dims.carrier(i)
-            table.setItem(i, 0, _cell(f"{name} ({share:.2f})", bold=True))
+            name = dims.carrier(i)[0]
+            table.setItem(i, 0, _cell(name, bold=True))
             for j in range(len(dims.factors)):
                 value = float(dims.nmi[i, j])
                 item = _cell(f"{value:.2f}", value, bold=dims.factors[j] == name)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -278,17 +279,23 @@ class ReportDialog(QDialog):
         box_layout.addWidget(self.generation_table)
         confusion_box.setVisible(conditional)
 
-        results = QHBoxLayout()
+        results_widget = QWidget()
+        results = QHBoxLayout(results_widget)
+        results.setContentsMargins(0, 0, 0, 0)
         results.addWidget(figures_box, 0)
         results.addWidget(confusion_box, 1)
+        self.probes_section = ProbesSection()
+        self.splitter = QSplitter(Qt.Orientation.Vertical)  # the probes below the figures
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(results_widget)
+        self.splitter.addWidget(self.probes_section)
+        self.splitter.setSizes([470, 390])
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
-        layout.addLayout(results, 1)
-        self.probes_section = ProbesSection()
-        layout.addWidget(self.probes_section, 1)
-        self.resize(max(900, (self._min_table_width + 340) if conditional else 0), 820)
+        layout.addWidget(self.splitter, 1)
+        self.resize(max(900, (self._min_table_width + 340) if conditional else 0), 960)
 
     # --- public --------------------------------------------------------------------------
     @property

@@ -66,7 +66,7 @@ def test_eval_probes_text_lists_each_probe_and_the_scores(tiny_model, tiny_datas
     assert "recon_error: R^2 linear" in text and "class: accuracy linear" in text
     assert "slant: skipped (the same value for every point" in text
     assert "MIG" in text and "DCI disentanglement" in text and "SAP" in text
-    assert "dimension 0: carries most" in text
+    assert "z1: carries most" in text
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_the_section_fills_from_the_reports_worker(qtbot, record, loader, tiny_d
     row = rows.index("class")
     assert table.item(row, 0).text() == f"{report.scores['class'].linear:.1%}"
     assert table.item(row, 1).text() == f"{report.scores['class'].mlp:.1%}"
-    assert table.item(row, 2).text() == "accuracy"
+    assert table.item(row, 2).text() == f"{report.scores['class'].chance:.1%}"
     slant = rows.index("slant")  # the tiny images' strokes are all alike
     assert table.item(slant, 0).text().startswith("skipped: the same value")
     # The per-dimension table: one row per latent dimension, its main factor first.
@@ -76,7 +76,9 @@ def test_the_section_fills_from_the_reports_worker(qtbot, record, loader, tiny_d
     assert dims.rowCount() == SMALL_CVAE.latent_dim
     for i in range(dims.rowCount()):
         name, share = report.dimensions.carrier(i)
-        assert dims.item(i, 0).text() == f"{name} ({share:.2f})"
+        assert dims.item(i, 0).text() == name
+        column = 1 + report.dimensions.factors.index(name)
+        assert dims.item(i, column).text() == f"{share:.2f}" and dims.item(i, column).font().bold()
     assert section.summary.text() == summary_text(report)
     assert "MIG" in section.summary.text() and "DCI" in section.summary.text()
 
