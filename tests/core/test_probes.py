@@ -9,6 +9,7 @@ from latentlab.core.explore.probes import (
     dimension_table,
     fit_logistic,
     fit_ridge,
+    one_blas_thread,
     probe_factor,
     r2,
     split,
@@ -119,3 +120,10 @@ def test_the_report_job_is_deterministic_and_json_ready(latents):
     assert set(dis["dci"]) == {"disentanglement", "completeness", "informativeness"}
     assert 0 <= dis["mig"] <= 1 and 0 <= dis["sap"] <= 1
     assert len(dis["per_dimension"]) == 5
+
+
+def test_probes_run_numpys_blas_on_one_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with one_blas_thread():
+        blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+        assert blas and all(i["num_threads"] == 1 for i in blas)

@@ -24,7 +24,15 @@ from .disentanglement import DisentanglementScores, Factor, score_all
 from .latent_model import LatentModel
 from .morphometry import ATTRIBUTES, measure_job
 from .points import EncodedPoints, images_match
-from .probes import MAX_POINTS, DimensionTable, ProbeScore, dimension_table, probe_factor, split
+from .probes import (
+    MAX_POINTS,
+    DimensionTable,
+    ProbeScore,
+    dimension_table,
+    one_blas_thread,
+    probe_factor,
+    split,
+)
 
 SEED = 0
 READINGS = ("predicted", "recon_error")  # probed, but not ground-truth factors
@@ -115,18 +123,21 @@ def probe_report_job(
     for step, factor in enumerate(factors):
         check_cancelled(cancel)
         yield Progress(step, total, f"probing {factor.name}")
-        result = probe_factor(codes, factor, train, test, seed)
+        with one_blas_thread():
+            result = probe_factor(codes, factor, train, test, seed)
         if isinstance(result, str):
             skipped[factor.name] = result
         else:
             scores[factor.name] = result
     check_cancelled(cancel)
     yield Progress(len(factors), total, "per-dimension table")
-    table = dimension_table(codes, factors)
+    with one_blas_thread():
+        table = dimension_table(codes, factors)
     check_cancelled(cancel)
     yield Progress(len(factors) + 1, total, "MIG, DCI and SAP")
     ground_truth = [f for f in factors if f.name not in READINGS]
-    dis = score_all(codes, ground_truth, train, test, seed)
+    with one_blas_thread():
+        dis = score_all(codes, ground_truth, train, test, seed)
     yield Progress(total, total, "MIG, DCI and SAP")
     return ProbeReport(len(codes), codes.shape[1], scores, skipped, table, dis, notes)
 

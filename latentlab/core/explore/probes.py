@@ -16,8 +16,10 @@ absolute Pearson correlation.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,21 @@ MLP_HIDDEN = 64
 MLP_STEPS = 400
 MLP_LEARNING_RATE = 0.01
 MLP_WEIGHT_DECAY = 1e-4
+
+
+def one_blas_thread() -> Any:
+    """A context in which numpy's BLAS runs on one thread (threadpoolctl; a no-op without it).
+
+    The probes' products are tall and thin ((8000, 8) by (8, 64)): OpenBLAS splits them over
+    every core, and on a busy machine its threads wait on each other: a 400-step MLP took 58 s
+    instead of 2.6 s on two shared cores. One thread is as fast when idle, and leaves the other
+    cores to the GUI thread.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - it comes with scikit-image's and umap's stack
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def split(n: int, seed: int = 0, share: float = TRAIN_SHARE) -> tuple[np.ndarray, np.ndarray]:
