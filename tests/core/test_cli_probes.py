@@ -99,3 +99,21 @@ def test_eval_probes_reads_an_imported_models_attribute_columns(rgb_with_attribu
     assert "flat" in out["disentanglement"]["skipped"]
     assert "planted" in out["disentanglement"]["factors"]
     assert "slant" in out["probes"]  # strokes measured on the stored images
+
+
+def test_the_stored_points_are_used_when_they_are_the_images_else_encoded(tiny_dataset):
+    from latentlab.core.explore.probe_report import points_for_images
+
+    images, labels = tiny_dataset.arrays["test_images"], tiny_dataset.arrays["test_labels"]
+    record = random_record(TINY_CVAE, n_test=len(labels), seed=4)
+    model = VaeModel(record)
+    stored = EncodedPoints(
+        record.test_encoding.mu, record.test_encoding.logvar, labels, record.test_encoding.probs
+    )
+    assert run_to_end(points_for_images(model, stored, images, labels)) is stored
+    encoded = run_to_end(points_for_images(model, record.test_encoding, images, labels))
+    mu, var = model.encode(images.astype(np.float32)[..., None] / 255)
+    np.testing.assert_allclose(encoded.mu, mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(encoded.logvar, np.log(var), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(encoded.labels, labels)
+    assert encoded.probs is not None and encoded.probs.shape == (len(labels), 10)
