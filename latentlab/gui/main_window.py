@@ -37,6 +37,7 @@ from latentlab.core.explore.state import ExplorerState
 from . import help_dialogs, settings, theme
 from .capabilities import NO_POINTS_SCATTER_EXPORT, record_of, save_reason, shown_name
 from .class_selector import ClassSelector, DigitKeys
+from .directions_panel import DirectionTools
 from .explore_tools import ExploreTools
 from .file_actions import FileActions, UnsavedQuestion
 from .image_pane import ImagePane
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
         )
         self.explore_tools = ExploreTools(shell)  # Morph, Manifold grid, Nearest test images
         self.insight_tools = InsightTools(shell)  # Draw, Evaluate
+        self.direction_tools = DirectionTools(shell, self.view_menu)  # View > Directions
+        self._left_layout.addWidget(self.direction_tools.sliders)  # under the latent sliders
         self._model_tools = self._tools_needing_a_model()
         morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
         morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))
@@ -183,6 +186,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.selector)
         left_layout.addWidget(self.image_pane)
         left_layout.addWidget(self.sliders, 1)
+        self._left_layout = left_layout
         self.sliders.setMinimumHeight(SLIDERS_MIN_HEIGHT)  # docks cannot squeeze it away
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -540,6 +544,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.insight_tools.shutdown()
+        self.direction_tools.shutdown()
         if self._preferences is not None:
             self._preferences.done(0)  # a download it started is cancelled and joined
         if self._import_dialog is not None:
