@@ -65,7 +65,7 @@ def from_json(text: str | bytes, latent_dim: int | None, where: str) -> list[Dir
     try:
         data = parse_json(text)
     except JsonProblem as exc:
-        raise DirectionFileError(f"{where}: the directions {exc}") from None
+        raise DirectionFileError(f"{where}: the directions text {exc}") from None
     if isinstance(data, list):  # one exported direction or a bare list is accepted too
         data = {"format": FORMAT, "version": VERSION, "directions": data}
     elif isinstance(data, dict) and "vector" in data:
