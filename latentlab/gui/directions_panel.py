@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QComboBox,
     QDialog,
@@ -88,6 +89,9 @@ class DirectionsPanel(QWidget):
         self.table.setToolTip("Double-click a name to rename the direction")
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        corner = self.table.findChild(QAbstractButton)  # the table's select-all corner
+        if corner is not None:
+            corner.setToolTip("Select every direction")
 
         self.attribute_button = QPushButton("New from attribute…")
         self.attribute_button.setToolTip(
@@ -97,6 +101,7 @@ class DirectionsPanel(QWidget):
         self.classes_button = QPushButton("New from two classes…")
         self.classes_button.setToolTip("From one class towards another: the difference of means")
         self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the selected directions (from the model file too)")
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the selected directions (or all) as JSON with vectors")
         self.attribute_button.clicked.connect(self.new_attribute)
@@ -113,6 +118,7 @@ class DirectionsPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop measuring; no direction is made")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.status = QLabel()
