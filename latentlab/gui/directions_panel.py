@@ -11,6 +11,7 @@ its colours are used as they are.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -256,10 +257,67 @@ class ClassesDialog(QDialog):
         return self.first.currentIndex(), self.second.currentIndex(), self.method.currentData()
 
 
+class SaveQueue(QObject):
+    """Saves of direction lists, one at a time on a worker thread, in order; a list waiting for
+    the same store as a newer one is dropped (only the newest matters), and `finish` (at quit)
+    writes what is still waiting before the app ends."""
+
+    done = Signal(object, str)  # the store, and "" or the one-line problem
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._waiting: list[tuple[DirectionStore, list[Direction]]] = []
+        self._worker: GeneratorWorker | None = None
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None or bool(self._waiting)
+
+    def put(self, store: DirectionStore, directions: list[Direction]) -> None:
+        if self._closed:
+            return
+        self._waiting = [(s, d) for s, d in self._waiting if s is not store]
+        self._waiting.append((store, directions))
+        if self._worker is None:
+            self._next()
+
+    def _next(self) -> None:
+        store, directions = self._waiting.pop(0)
+        worker = GeneratorWorker(
+            lambda _token: store.save(directions), name="latentlab-directions-save", parent=self
+        )
+        worker.returned.connect(lambda _v: self._ended(worker, store, ""))
+        worker.errored.connect(lambda exc: self._ended(worker, store, first_line(exc)))
+        self._worker = worker
+        worker.start()
+
+    def _ended(self, worker: GeneratorWorker, store: DirectionStore, problem: str) -> None:
+        if worker is not self._worker:
+            return
+        self._worker = None
+        worker.deleteLater()
+        self.done.emit(store, problem)
+        if self._waiting and not self._closed:
+            self._next()
+
+    def finish(self, timeout_ms: int = 10_000) -> bool:
+        """Quitting: wait for the running save, then write the waiting ones here."""
+        self._closed = True
+        worker, self._worker = self._worker, None
+        joined = worker is None or worker.join(timeout_ms)
+        waiting, self._waiting = self._waiting, []
+        for store, directions in waiting:
+            with contextlib.suppress(LatentlabError, OSError):  # nowhere left to say it
+                store.save(directions)
+        return joined
+
+
 class DirectionTools(QObject):
     """The dock, its View menu entry, the model's directions and the sliders that show them."""
 
     changed = Signal()  # the list of directions changed (made, renamed, removed, loaded)
+    saved = Signal()  # a save of the list ended (kept, or failed: the panel says which)
     computing = Signal(bool)
 
     def __init__(self, shell: Shell, view_menu: QMenu | None = None) -> None:
@@ -282,6 +340,8 @@ class DirectionTools(QObject):
         self._store: DirectionStore | None = None
         self._worker: GeneratorWorker | None = None
         self._computed: dict[ColourChoice, np.ndarray] = {}
+        self._saves = SaveQueue(self)
+        self._saves.done.connect(self._on_saved)
         self.ask_export_path: Callable[[str], str] = self._ask_export_path
         self.panel.new_attribute.connect(self.open_attribute_dialog)
         self.panel.new_classes.connect(self.open_classes_dialog)
@@ -330,15 +390,20 @@ class DirectionTools(QObject):
         self.changed.emit()
 
     def _save(self) -> None:
+        """Keep the list, on the save thread (a model file is rewritten whole)."""
         if self._store is None:
             self.panel.status.setText("Not kept: save the model to keep its directions.")
             return
-        try:
-            self._store.save(self._directions)
-        except (LatentlabError, OSError) as exc:
-            self.panel.status.setText(f"Not kept: {first_line(exc)}")
-            return
-        self.panel.status.setText(f"Kept {self._store.where}.")
+        self._saves.put(self._store, list(self._directions))
+
+    def _on_saved(self, store: DirectionStore, problem: str) -> None:
+        if store is self._store:
+            self.panel.status.setText(f"Not kept: {problem}" if problem else f"Kept {store.where}.")
+        self.saved.emit()
+
+    @property
+    def is_saving(self) -> bool:
+        return self._saves.busy
 
     def add(self, direction: Direction) -> None:
         """Add (or replace one of the same name) and keep."""
@@ -527,11 +592,12 @@ class DirectionTools(QObject):
             self.computing.emit(False)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop measuring, finish saving (a list still waiting is written now)."""
         worker, self._worker = self._worker, None
-        if worker is None:
-            return True
-        worker.quit()
-        return worker.join(timeout_ms)
+        if worker is not None:
+            worker.quit()
+        stopped = worker is None or worker.join(timeout_ms)
+        return self._saves.finish(timeout_ms) and stopped
 
     # --- export -------------------------------------------------------------------------------
     def _ask_export_path(self, suggested: str) -> str:

@@ -72,6 +72,7 @@ def test_a_direction_from_an_attribute_is_measured_in_a_worker_and_kept_in_the_f
     assert tools.panel.table.item(0, 0).text() == "width"
     assert tools.panel.table.item(0, 2).text().startswith("R² ")
     # Kept in the (writable, latentlab) model file, and found there by a fresh store.
+    qtbot.waitUntil(lambda: not tools.is_saving, timeout=LOAD_MS)
     assert direction_store.METADATA_KEY in read_metadata(cvae_file)
     assert [d.name for d in store_for(window.state.document).load()] == ["width"]
     # The other stroke measures came with it: a second direction needs no worker.
@@ -127,6 +128,7 @@ def test_rename_remove_and_export(window, qtbot, tmp_path, cvae_file):
     table = tools.panel.table
     table.item(0, 0).setText("one to seven")  # as an edit in place commits it
     assert [d.name for d in tools.directions()] == ["one to seven", "4 → 9"]
+    qtbot.waitUntil(lambda: not tools.is_saving, timeout=LOAD_MS)
     assert [d.name for d in store_for(window.state.document).load()] == ["one to seven", "4 → 9"]
     table.item(1, 0).setText("one to seven")  # a name already taken is refused
     assert tools.directions()[1].name == "4 → 9"
@@ -144,6 +146,7 @@ def test_rename_remove_and_export(window, qtbot, tmp_path, cvae_file):
     tools.panel.remove_button.click()
     assert [d.name for d in tools.directions()] == ["4 → 9"]
     assert table.rowCount() == 1 and tools.sliders.count() == 1
+    qtbot.waitUntil(lambda: not tools.is_saving, timeout=LOAD_MS)
     assert [d.name for d in store_for(window.state.document).load()] == ["4 → 9"]
 
 
@@ -164,7 +167,9 @@ def test_cancel_leaves_no_direction(window, qtbot):
 def test_directions_come_back_with_the_model(open_explorer_window, qtbot, cvae_file, vae2d_file):
     first = open_explorer_window(cvae_file)
     first.direction_tools.create_from_classes(2, 5)
-    first.shutdown()
+    first.direction_tools.create_from_classes(3, 5)
+    first.direction_tools.remove([1])
+    first.shutdown()  # at once: a save still waiting is written before the window ends
     window = open_explorer_window(vae2d_file)
     assert (
         window.direction_tools.directions() == [] and not window.direction_tools.sliders.isVisible()
@@ -173,3 +178,22 @@ def test_directions_come_back_with_the_model(open_explorer_window, qtbot, cvae_f
         window.open_model(cvae_file)
     assert [d.name for d in window.direction_tools.directions()] == ["2 → 5"]
     assert window.direction_tools.sliders.count() == 1
+
+
+def test_an_unsaved_model_keeps_its_directions_once_saved(open_explorer_window, qtbot, tmp_path):
+    from latentlab.core.vae.checkpoint import save_model
+
+    from .conftest import make_record
+
+    window = open_explorer_window()
+    record = make_record()
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.adopt_record(record)
+    tools = window.direction_tools
+    tools.create_from_classes(0, 6)
+    assert "save the model" in tools.panel.status.text()
+    path = save_model(record, tmp_path / "trained.safetensors")
+    with qtbot.waitSignal(tools.saved, timeout=LOAD_MS):
+        window.state.update_document(window.state.document.saved_as(path))  # as Save as… does
+    assert [d.name for d in store_for(window.state.document).load()] == ["0 → 6"]
+    assert "Kept in the model file" in tools.panel.status.text()
