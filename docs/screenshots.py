@@ -261,7 +261,7 @@ def shot_report(out: Path) -> None:
 
 def shot_directions(out: Path) -> None:
     """Directions: slant and thickness found on the cVAE, a slider row for each under the
-    latent sliders with its strip, a test 3 moved towards the right-leaning end."""
+    latent sliders with its strip, a test 3 moved along slant to lean right."""
     import os
 
     from latentlab.core.explore.colouring import ColourChoice
@@ -275,7 +275,7 @@ def shot_directions(out: Path) -> None:
             wait_for(lambda: not tools.is_computing, 120, f"the {name} direction")
         click_point(window, index_of(window, 3))
         slant = tools.directions()[0]
-        window.state.move_along(slant, slant.coordinate(window.state.z) + 1.5)
+        window.state.move_along(slant, 2.0)  # leaning right: 2 standard deviations along slant
         save(window, out, 1000)
 
 
