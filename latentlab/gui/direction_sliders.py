@@ -12,8 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from latentlab.core.explore.directions import Direction, decode_strips
 from latentlab.core.explore.state import ExplorerState
@@ -23,6 +30,7 @@ from .slider_rows import SliderRow
 STRIP_DELAY_MS = 40  # as the latent sliders' strips
 SLIDER_RANGE = 3.5  # slider units (standard deviations of the data along the direction)
 LABEL_CHARS = 24
+ROWS_SHOWN = 2  # more directions than this scroll
 
 
 class DirectionSliders(QWidget):
@@ -47,14 +55,21 @@ class DirectionSliders(QWidget):
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(hint)
-        self._grid = QGridLayout()
+        host = QWidget()
+        self._grid = QGridLayout(host)
         self._grid.setContentsMargins(0, 0, 4, 0)
         self._grid.setVerticalSpacing(2)
         self._grid.setColumnStretch(1, 1)
+        self._scroll = QScrollArea()  # many directions scroll; they never squeeze the sliders
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setWidget(host)
+        self._host = host
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(header)
-        layout.addLayout(self._grid)
+        layout.addWidget(self._scroll)
         self.setVisible(False)
 
         state.events.z.connect(self._on_z)
@@ -95,6 +110,12 @@ class DirectionSliders(QWidget):
             self._grid.addWidget(row.spin, 2 * i, 2)
             self._grid.addWidget(row.strip, 2 * i + 1, 1)
             self._rows.append(row)
+        if self._rows:  # from the widgets' own hints: the host is not laid out yet
+            first = self._rows[0]
+            line = max(w.sizeHint().height() for w in (first.label, first.slider, first.spin))
+            spacing = 2 * self._grid.verticalSpacing()
+            per_row = line + first.strip.height() + spacing
+            self._scroll.setFixedHeight(per_row * min(len(self._rows), ROWS_SHOWN) + 2)
         self.setVisible(bool(self._rows) and self.state.loaded)
         self._on_z()
         self.update_strips()

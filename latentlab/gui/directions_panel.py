@@ -50,6 +50,7 @@ from latentlab.core.explore.directions import (
     attribute_name,
     attribute_values_job,
     class_direction,
+    selection_direction,
 )
 from latentlab.core.jobs import Progress
 from latentlab.core.text import first_line
@@ -500,6 +501,20 @@ class DirectionTools(QObject):
             direction = class_direction(
                 points.mu, points.labels, a, b, names=self.state.class_names, method=method
             )
+        except LatentlabError as exc:
+            self.panel.status.setText(first_line(exc))
+            return
+        self.add(direction)
+
+    def create_from_selections(
+        self, idx_a: Sequence[int], idx_b: Sequence[int], name: str = "A → B"
+    ) -> None:
+        """From one selection of points towards another (for a selection tool to call)."""
+        points = self.state.points
+        if points is None:
+            return
+        try:
+            direction = selection_direction(points.mu, idx_a, idx_b, name)
         except LatentlabError as exc:
             self.panel.status.setText(first_line(exc))
             return

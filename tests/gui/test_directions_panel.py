@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QScrollArea
 
 from latentlab.core.explore import direction_store
 from latentlab.core.explore.colouring import ColourChoice
@@ -123,8 +124,12 @@ def test_rename_remove_and_export(window, qtbot, tmp_path, cvae_file):
     tools = window.direction_tools
     tools.action.trigger()
     qtbot.waitUntil(tools.dock.isVisible)
+    scroll = tools.sliders.findChild(QScrollArea)
     tools.create_from_classes(1, 7)
+    one_row = scroll.maximumHeight()
     tools.create_from_classes(4, 9, "logistic")
+    two_rows = scroll.maximumHeight()
+    assert two_rows > 1.5 * one_row
     table = tools.panel.table
     table.item(0, 0).setText("one to seven")  # as an edit in place commits it
     assert [d.name for d in tools.directions()] == ["one to seven", "4 → 9"]
@@ -133,6 +138,12 @@ def test_rename_remove_and_export(window, qtbot, tmp_path, cvae_file):
     table.item(1, 0).setText("one to seven")  # a name already taken is refused
     assert tools.directions()[1].name == "4 → 9"
     assert table.item(1, 0).text() == "4 → 9"
+
+    # A third row scrolls: the direction rows never squeeze the latent sliders away.
+    tools.create_from_selections(range(0, 40), range(150, 200), "mine")
+    assert tools.sliders.count() == 3 and tools.directions()[2].kind == "mean-difference"
+    assert scroll.maximumHeight() == two_rows
+    tools.remove([2])
 
     out = tmp_path / "exported.json"
     tools.ask_export_path = lambda suggested: str(out)
