@@ -142,7 +142,7 @@ class DirectionSliders(QWidget):
         """Decode every direction's strip from the current point (one batched decode)."""
         self._strip_timer.stop()
         state = self.state
-        if not self._rows or not state.loaded:
+        if not self._rows or not state.loaded or self._directions[0].latent_dim != state.latent_dim:
             return
         images = decode_strips(state.model, self._directions, state.z, state.condition())
         for row, strip in zip(self._rows, images, strict=True):
@@ -154,7 +154,8 @@ class DirectionSliders(QWidget):
             return
         z = self.state.z
         for row, direction in zip(self._rows, self._directions, strict=True):
-            row.show_value(direction.coordinate(z))
+            if direction.latent_dim == len(z):  # (a new model's listeners may run first)
+                row.show_value(direction.coordinate(z))
 
     def _moved(self, index: int, value: float) -> None:
         if self.state.loaded and 0 <= index < len(self._directions):

@@ -62,6 +62,11 @@ from .workers import GeneratorWorker
 
 TIP = "Show the Directions panel: slant, thickness, one class to another, as sliders"
 COLUMNS = ("Name", "Source", "Held-out score")
+ATTRIBUTE_TIP = (
+    "The direction along which a measure grows (slant, thickness, reconstruction error, a "
+    "column of your attribute file): a linear fit on the encoded test points"
+)
+CLASSES_TIP = "From one class towards another: the difference of the class means"
 
 
 class DirectionsPanel(QWidget):
@@ -96,12 +101,9 @@ class DirectionsPanel(QWidget):
             corner.setToolTip("Select every direction")
 
         self.attribute_button = QPushButton("New from attribute…")
-        self.attribute_button.setToolTip(
-            "The direction along which a measure grows (slant, thickness, reconstruction "
-            "error, a column of your attribute file): a linear fit on the encoded test points"
-        )
+        self.attribute_button.setToolTip(ATTRIBUTE_TIP)
         self.classes_button = QPushButton("New from two classes…")
-        self.classes_button.setToolTip("From one class towards another: the difference of means")
+        self.classes_button.setToolTip(CLASSES_TIP)
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected directions (from the model file too)")
         self.export_button = QPushButton("Export…")
@@ -172,8 +174,8 @@ class DirectionsPanel(QWidget):
         self._can_attribute, self._can_classes = not attribute, not classes
         self.attribute_button.setEnabled(not attribute)
         self.classes_button.setEnabled(not classes)
-        self.attribute_button.setToolTip(attribute or self.attribute_button.toolTip())
-        self.classes_button.setToolTip(classes or self.classes_button.toolTip())
+        self.attribute_button.setToolTip(attribute or ATTRIBUTE_TIP)
+        self.classes_button.setToolTip(classes or CLASSES_TIP)
 
     _can_attribute = _can_classes = False
 
@@ -465,9 +467,10 @@ class DirectionTools(QObject):
             why = "This model has no encoded points to find directions in" if state.loaded else ""
             self.panel.enable(attribute=why or "Open a model first", classes=why or "Open a model")
             return
-        attribute = (
-            "" if self.attribute_choices() else "No attributes: the test images were not found"
-        )
+        attribute = ""
+        if not self.attribute_choices():
+            _image, why = self.shell.test_images.image(0)
+            attribute = f"No attributes to measure: {why}"
         classes = "" if len(state.class_names) >= 2 else "This model has no classes"
         self.panel.enable(attribute=attribute, classes=classes)
 

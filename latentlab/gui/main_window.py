@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
         self.insight_tools = InsightTools(shell)  # Draw, Evaluate
         self.direction_tools = DirectionTools(shell, self.view_menu)  # View > Directions
         self._left_layout.addWidget(self.direction_tools.sliders)  # under the latent sliders
+        sliders = self.direction_tools.sliders  # its rows' value boxes keep digits only if chosen
+        self.direction_tools.changed.connect(lambda: self.digit_keys.watch(sliders))
         self._model_tools = self._tools_needing_a_model()
         morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
         morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))

@@ -208,3 +208,13 @@ def test_an_unsaved_model_keeps_its_directions_once_saved(open_explorer_window, 
         window.state.update_document(window.state.document.saved_as(path))  # as Save as… does
     assert [d.name for d in store_for(window.state.document).load()] == ["0 → 6"]
     assert "Kept in the model file" in tools.panel.status.text()
+
+
+def test_without_test_images_only_class_directions_are_offered(explorer_window, qtbot):
+    tools = explorer_window.direction_tools
+    button = tools.panel.attribute_button
+    qtbot.waitUntil(lambda: "not available" in button.toolTip(), timeout=LOAD_MS)
+    assert not button.isEnabled() and "No attributes to measure" in button.toolTip()
+    assert tools.open_attribute_dialog() is None
+    assert tools.panel.classes_button.isEnabled()
+    assert "difference of the class means" in tools.panel.classes_button.toolTip()
