@@ -83,6 +83,9 @@ def test_in_file_round_trip_keeps_the_rest_of_the_model_file(tmp_path, _sidecars
         assert after.tensors[name].tobytes() == array.tobytes()
     assert {k: v for k, v in after.metadata.items() if k != METADATA_KEY} == before.metadata
     reopened = open_document(path)  # still a valid latentlab model
+    from safetensors.numpy import load_file  # and a valid safetensors file to the library
+
+    assert set(load_file(path)) == set(before.tensors)
     np.testing.assert_array_equal(reopened.points.mu, document.points.mu)
     assert not _sidecars.exists()  # no sidecar for a file that keeps its own
     kept.save([])  # emptying keeps the key, with no directions
@@ -213,3 +216,13 @@ def test_a_folder_or_a_huge_file_is_refused(tmp_path, monkeypatch):
     big.write_text(to_json([slant()]))
     with pytest.raises(DirectionFileError, match="more than a directions file can be"):
         read_json_file(big, 3)
+
+
+def test_a_damaged_model_file_is_not_rewritten(tmp_path):
+    path = model_file(tmp_path)
+    with path.open("ab") as f:
+        f.write(b"junk")
+    before = path.read_bytes()
+    with pytest.raises(DirectionFileError, match="damaged"):
+        write_metadata(path, METADATA_KEY, to_json([slant()]))
+    assert path.read_bytes() == before
