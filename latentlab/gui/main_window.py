@@ -37,6 +37,7 @@ from latentlab.core.explore.state import ExplorerState
 from . import help_dialogs, settings, theme
 from .capabilities import NO_POINTS_SCATTER_EXPORT, record_of, save_reason, shown_name
 from .class_selector import ClassSelector, DigitKeys
+from .counterfactual_tools import CounterfactualTools
 from .directions_panel import DirectionTools
 from .explore_tools import ExploreTools
 from .file_actions import FileActions, UnsavedQuestion
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self._left_layout.addWidget(self.direction_tools.sliders)  # under the latent sliders
         sliders = self.direction_tools.sliders  # its rows' value boxes keep digits only if chosen
         self.direction_tools.changed.connect(lambda: self.digit_keys.watch(sliders))
+        self.counterfactual_tools = CounterfactualTools(shell)  # counterfactual, decision map
         self._model_tools = self._tools_needing_a_model()
         morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
         morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))
@@ -547,6 +549,8 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self.insight_tools.shutdown()
         self.direction_tools.shutdown()
+        self.counterfactual_tools.shutdown()
+        self.scatter.thumbnails.shutdown()
         if self._preferences is not None:
             self._preferences.done(0)  # a download it started is cancelled and joined
         if self._import_dialog is not None:
