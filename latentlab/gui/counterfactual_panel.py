@@ -47,6 +47,7 @@ class CounterfactualPanel(QWidget):
         self.target_combo = QComboBox()
         self.target_combo.setToolTip("The class the classifier should read after the move")
         self.move_combo = QComboBox()
+        self.move_combo.setToolTip("What the search may change: z (the style) or the class input")
         for key, text, tip in MOVE_CHOICES:
             self.move_combo.addItem(text, key)
             self.move_combo.setItemData(self.move_combo.count() - 1, tip, 3)  # ToolTipRole

@@ -49,6 +49,7 @@ from .scatter_items import (
     marker_path,
     skip_hover_while_dragging,
 )
+from .scatter_lasso import LassoTool
 from .scatter_thumbnails import ThumbnailTools
 
 LABELLED_HINT = (
@@ -188,6 +189,7 @@ class LatentScatter(QWidget):
         self.thumbnails = ThumbnailTools(item.getViewBox(), state, self)
         self.thumbnails.set_class_filter(self.shown_mask)
         self.thumbnails.layer.set_frames(self.frame_colours)
+        self.lasso = LassoTool(item.getViewBox())
         item.getViewBox().mouseClickEvent = _empty_click_handler(self, item.getViewBox())
         skip_hover_while_dragging(self._plot.scene())
 

@@ -48,6 +48,7 @@ from .latent_sliders import LatentSliders
 from .message_page import MessagePage
 from .model_info_dialog import info_dialog
 from .model_loader import ModelLoader, TestDataLoader, load_test_data
+from .selection_tools import SelectionTools
 from .shell import Shell
 from .status_line import status_text
 from .test_images import TestImages
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         sliders = self.direction_tools.sliders  # its rows' value boxes keep digits only if chosen
         self.direction_tools.changed.connect(lambda: self.digit_keys.watch(sliders))
         self.counterfactual_tools = CounterfactualTools(shell)  # counterfactual, decision map
+        self.selection_tools = SelectionTools(shell)  # lasso selections, A -> B
         self._model_tools = self._tools_needing_a_model()
         morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
         morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))
