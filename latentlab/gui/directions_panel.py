@@ -51,6 +51,7 @@ from latentlab.core.explore.directions import (
     attribute_values_job,
     class_direction,
     selection_direction,
+    with_data_scale,
 )
 from latentlab.core.jobs import Progress
 from latentlab.core.text import first_line
@@ -507,6 +508,23 @@ class DirectionTools(QObject):
         except LatentlabError as exc:
             self.panel.status.setText(first_line(exc))
             return
+        self.add(direction)
+
+    def add_vector(
+        self, name: str, unit: np.ndarray, _distance: float = 0.0, source: str = ""
+    ) -> None:
+        """A direction made elsewhere (the Selection dock's A -> B: a `direction_sink`), its
+        slider scaled to the encoded points like every other direction."""
+        points = self.state.points
+        try:
+            direction = Direction(
+                name, unit, "mean-difference", source or "selections A -> B", low="A", high="B"
+            )
+        except ValueError as exc:
+            self.panel.status.setText(first_line(exc))
+            return
+        if points is not None and points.latent_dim == direction.latent_dim:
+            direction = with_data_scale(direction, points.mu)
         self.add(direction)
 
     def create_from_selections(

@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self.direction_tools.changed.connect(lambda: self.digit_keys.watch(sliders))
         self.counterfactual_tools = CounterfactualTools(shell)  # counterfactual, decision map
         self.selection_tools = SelectionTools(shell)  # lasso selections, A -> B
+        self.selection_tools.direction_sink = self.direction_tools.add_vector  # A -> B a slider
         self._model_tools = self._tools_needing_a_model()
         morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
         morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))

@@ -218,3 +218,20 @@ def test_without_test_images_only_class_directions_are_offered(explorer_window, 
     assert tools.open_attribute_dialog() is None
     assert tools.panel.classes_button.isEnabled()
     assert "difference of the class means" in tools.panel.classes_button.toolTip()
+
+
+def test_the_selection_docks_direction_becomes_a_named_direction(window, qtbot):
+    from latentlab.core.explore.selection import Selection
+
+    selections = window.selection_tools
+    points = window.state.points
+    a, b = np.flatnonzero(points.labels == 1), np.flatnonzero(points.labels == 7)
+    selections.kept["A"], selections.kept["B"] = Selection(a, "A"), Selection(b, "B")
+    selections.send_direction()
+    (made,) = window.direction_tools.directions()
+    step = points.mu[b].mean(axis=0) - points.mu[a].mean(axis=0)
+    assert float(made.unit @ step / np.linalg.norm(step)) == pytest.approx(1.0, abs=1e-5)
+    assert made.name == "selection A → B" and (made.low, made.high) == ("A", "B")
+    coords = np.array([made.coordinate(z) for z in points.mu])
+    assert abs(coords.mean()) < 1e-4 and coords.std() == pytest.approx(1.0, abs=1e-4)
+    assert window.direction_tools.sliders.count() == 1

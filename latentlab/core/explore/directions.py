@@ -192,7 +192,7 @@ def attribute_direction(
     r2 = _r2(y[test], predicted)
     unit = w / norm
     ends = ENDS.get(name, ("low", "high"))
-    return _finished(
+    return with_data_scale(
         Direction(
             name=name,
             unit=unit,
@@ -325,7 +325,7 @@ def _two_groups(
         right = (z[test_a] @ unit < threshold).sum() + (z[test_b] @ unit >= threshold).sum()
         score = float(right) / (len(test_a) + len(test_b))
     both = in_a | in_b
-    return _finished(
+    return with_data_scale(
         Direction(
             name=name,
             unit=unit,
@@ -361,8 +361,9 @@ def _logistic(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float]:
     return beta[:-1] / std, float(beta[-1])
 
 
-def _finished(direction: Direction, z: np.ndarray) -> Direction:
-    """The direction with its centre and scale: the mean and std of the points projected on it."""
+def with_data_scale(direction: Direction, z: np.ndarray) -> Direction:
+    """The direction with its centre and scale: the mean and std of the points `z` projected on
+    it (so slider 0 is their mean and +-3 spans them)."""
     projected = np.asarray(z, np.float64) @ direction.unit.astype(np.float64)
     scale = float(projected.std()) if len(projected) > 1 else 0.0
     return replace(direction, centre=float(projected.mean()), scale=scale if scale > 0 else 1.0)
