@@ -275,6 +275,26 @@ def shot_report_probes(out: Path) -> None:
         save(dialog, out)
 
 
+def shot_directions(out: Path) -> None:
+    """Directions: slant and thickness found on the cVAE, a slider row for each under the
+    latent sliders with its strip, a test 3 moved along slant to lean right."""
+    import os
+
+    from latentlab.core.explore.colouring import ColourChoice
+
+    os.environ.setdefault("LATENTLAB_DIRECTIONS_DIR", tempfile.mkdtemp(dir=SETTINGS_ROOT.name))
+    with opened(MNIST_CVAE, WITH_DOCK) as window:
+        tools = window.direction_tools
+        show_dock(window, tools.action, tools.dock, 380)
+        for name in ("slant", "thickness"):
+            tools.create_from_attribute(ColourChoice("stroke", name=name))
+            wait_for(lambda: not tools.is_computing, 120, f"the {name} direction")
+        click_point(window, index_of(window, 3))
+        slant = tools.directions()[0]
+        window.state.move_along(slant, 2.0)  # leaning right: 2 standard deviations along slant
+        save(window, out, 1000)
+
+
 def shot_fashion(out: Path) -> None:
     """The bundled Fashion-MNIST cVAE, a test ankle boot clicked."""
     with opened(FASHION_CVAE) as window:
@@ -318,6 +338,7 @@ SHOTS: dict[str, Shot] = {
     "feature-dimensions": Shot("feature-dimensions.png", lambda out, a: shot_dimensions(out)),
     "feature-report": Shot("feature-report.png", lambda out, a: shot_report(out)),
     "report-probes": Shot("report-probes.png", lambda out, a: shot_report_probes(out)),
+    "feature-directions": Shot("feature-directions.png", lambda out, a: shot_directions(out)),
     "feature-fashion": Shot("feature-fashion.png", lambda out, a: shot_fashion(out)),
     "feature-dark": Shot("feature-dark.png", lambda out, a: shot_dark(out)),
     "feature-shortcuts": Shot("feature-shortcuts.png", lambda out, a: shot_shortcuts(out)),

@@ -14,14 +14,13 @@ import weakref
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
-from PySide6.QtGui import QCursor
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QStackedWidget,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +39,7 @@ from .scatter_colours import (
     level_indices,
     value_range,
 )
+from .scatter_hover import HoverPreview, point_image
 from .scatter_items import (
     CLASS_COLOURS,
     POINT_ALPHA,
@@ -49,13 +49,16 @@ from .scatter_items import (
     marker_path,
     skip_hover_while_dragging,
 )
+from .scatter_lasso import LassoTool
+from .scatter_thumbnails import ThumbnailTools
 
 LABELLED_HINT = (
     "Click a point to load its reconstruction; drag the ring to move the style along "
-    "these axes; click a legend entry to hide a class."
+    "these axes; click a legend entry to hide a class; Shift-drag to select points."
 )
 UNLABELLED_HINT = (
-    "Click a point to load its reconstruction; drag the ring to move the style along these axes."
+    "Click a point to load its reconstruction; drag the ring to move the style along these "
+    "axes; Shift-drag to select points."
 )
 PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"
@@ -182,6 +185,12 @@ class LatentScatter(QWidget):
         self._marker.setToolTip("Current slider state: drag to move along these axes")
         self._marker.sigPositionChanged.connect(self._on_marker_moved)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.hover = HoverPreview(item.getViewBox(), self._plot.viewport())
+        self.hover.set_image_source(lambda index: _reconstruction(state, index))
+        self.thumbnails = ThumbnailTools(item.getViewBox(), state, self)
+        self.thumbnails.set_class_filter(self.shown_mask)
+        self.thumbnails.layer.set_frames(self.frame_colours)
+        self.lasso = LassoTool(item.getViewBox())
         item.getViewBox().mouseClickEvent = _empty_click_handler(self, item.getViewBox())
         skip_hover_while_dragging(self._plot.scene())
 
@@ -439,10 +448,24 @@ class LatentScatter(QWidget):
         """The visible test point under a scene position (the one drawn on top), if any."""
         return self._all_points.index_at(self._all_points.mapFromScene(scene_pos))
 
+    def frame_colours(self) -> tuple[np.ndarray, list[QColor]] | None:
+        """Each point's class and the class colours (None while coloured by a value)."""
+        if self._values is not None or not self._labelled:
+            return None
+        return self._groups, [brush.color() for brush in self._brushes[: len(self._names)]]
+
+    def shown_mask(self) -> np.ndarray:
+        """(N,) bool: whether each point's class is shown (not hidden from the legend)."""
+        shown = np.array([item.isVisible() for item in self._items[: len(self._names)]], bool)
+        if len(shown) == 0:
+            return np.ones(len(self._groups), bool)
+        return shown[np.minimum(self._groups, len(shown) - 1)]
+
     def _fill_all_points(self) -> None:
         """Copy the visible classes' points, in class order, into the item that draws them."""
         if self._filling:
             return
+        self.thumbnails.layer.update()
         xs, ys, brushes, indices = [], [], [], []
         for scatter, brush in zip(self._items[: len(self._names)], self._brushes, strict=False):
             if not scatter.isVisible():
@@ -485,10 +508,11 @@ class LatentScatter(QWidget):
         if text == self.last_tip:
             return
         self.last_tip = text
-        if text:
-            QToolTip.showText(QCursor.pos(), text, self._plot)
+        if index is None:
+            self.hover.hide()
         else:
-            QToolTip.hideText()
+            x, y = self.state.points_2d()[index]
+            self.hover.show(index, float(x), float(y), text)
 
     @Slot(int)
     def _on_mode_changed(self, mode: int) -> None:
@@ -513,9 +537,12 @@ class LatentScatter(QWidget):
             return points_images(state, test_images)
 
         self.colours.set_images_source(images)
+        self.hover.set_image_source(lambda index: point_image(state, test_images, index))
+        self.thumbnails.set_images_source(images)
         changed = getattr(test_images, "changed", None)
         if changed is not None:
             changed.connect(self.colours.refresh)
+            changed.connect(self.thumbnails.images_arrived)
 
     def add_view_actions(self, menu: object) -> None:
         """View > Fit points in view (Ctrl+0)."""
@@ -527,6 +554,7 @@ class LatentScatter(QWidget):
         action.triggered.connect(self.fit_view)
         menu.addAction(action)
         self.fit_action = action
+        menu.addAction(self.thumbnails.action)
 
     def colouring(self) -> ColourChoice | None:
         return self.colours.choice
@@ -658,6 +686,14 @@ class LatentScatter(QWidget):
     def _emit_axes(self) -> None:
         if self._latent_dim >= 2 and self._dim_x.currentIndex() >= 0 and self.state.loaded:
             self.state.set_projection(*self.axes_choice())
+
+
+def _reconstruction(state: ExplorerState, index: int) -> np.ndarray | None:
+    """The decoded mean of point `index` (the hover image before the data's images are known)."""
+    try:
+        return state.reconstruction(index)
+    except (RuntimeError, IndexError, ValueError):
+        return None
 
 
 def points_images(state: ExplorerState, test_images: object) -> tuple[np.ndarray | None, str]:

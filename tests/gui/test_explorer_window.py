@@ -365,8 +365,20 @@ def test_hovering_a_point_names_it(qtbot, explorer_window, cvae_file, unthrottle
     true, predicted = ref.points.labels[index], ref.points.predicted[index]
     expected = f"test image #{index}\ntrue label: {true}\npredicted: {predicted}"
     qtbot.waitUntil(lambda: window.scatter.last_tip == expected)
+    hover = window.scatter.hover
+    # Beside the cursor, without a click: the point's image (here its decoded mean, as the
+    # tests have no MNIST files) and the same words.
+    assert hover.shown and hover.index == index and hover.caption == expected
+    assert hover.has_image()
+    shown = hover._picture.pixmap().toImage()
+    want = window.state.reconstruction(index)[..., 0]
+    assert shown.width() == want.shape[1] * (84 // 28)
+    dark_shown = shown.pixelColor(shown.width() // 2, shown.height() // 2).lightness() < 128
+    assert dark_shown == (want[14, 14] > 0.5)  # ink is dark on paper
+    assert window.state.selected is None  # hovering selects nothing
     qtbot.mouseMove(viewport, QPoint(2, viewport.height() - 2))  # the axes' corner: no point
     qtbot.waitUntil(lambda: window.scatter.last_tip == "")
+    assert not hover.shown
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ box, so a slider always shows the value that is decoded.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,6 +25,14 @@ from .projection import LinearBasis, NonlinearProjection, Projection, dims_basis
 
 MIN_SLIDER_RANGE = 3.5  # sliders span at least [-3.5, 3.5]: 99.95 % of the N(0, 1) prior
 SLIDER_KINDS = ("dims", "pca")
+
+
+def clamp_to_box(basis: LinearBasis, r: float, z: np.ndarray) -> np.ndarray:
+    """`z` with each coordinate along `basis` clipped to [-r, r] (a copy when inside already)."""
+    coords = basis.project(z)
+    if np.abs(coords).max(initial=0.0) <= r:
+        return np.array(z, np.float32, copy=True)
+    return basis.latent(np.clip(coords, -r, r))
 
 
 class ExplorerEvents:
@@ -148,6 +157,12 @@ class ExplorerState:
         """Move along slider direction `index` so that its coordinate is `value`."""
         self.set_z(self.slider_basis.with_coord(self._z, index, value))
 
+    def move_along(self, direction, value: float, start: np.ndarray | None = None) -> None:
+        """Move along a named direction (`directions.Direction`) so that its coordinate is
+        `value`, changing z only along it: from `start` (where a slider drag began, so the
+        box's clipping never accumulates) or else from the current point."""
+        self.set_z(direction.at(self._z if start is None else start, value))
+
     def set_class(self, index: int) -> None:
         if not self.conditional:
             return
@@ -216,11 +231,13 @@ class ExplorerState:
             raise ValueError(f"expected {self.latent_dim} latent values, got {z.size}")
         if not np.isfinite(z).all():
             raise ValueError("a latent point must be finite")
+        return clamp_to_box(self.slider_basis, self.slider_range, z)
+
+    def box_limit(self) -> Callable[[np.ndarray], np.ndarray]:
+        """A function that keeps a latent inside the sliders' box as it is now (safe to call
+        from a worker: it holds the basis and range, not the state)."""
         basis, r = self.slider_basis, self.slider_range
-        coords = basis.project(z)
-        if np.abs(coords).max(initial=0.0) <= r:
-            return z.copy()
-        return basis.latent(np.clip(coords, -r, r))
+        return lambda z: clamp_to_box(basis, r, z)
 
     # --- what is shown -----------------------------------------------------------------------
     def condition(self) -> np.ndarray | None:
