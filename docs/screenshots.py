@@ -259,6 +259,42 @@ def shot_report(out: Path) -> None:
         save(dialog, out)
 
 
+def shot_report_probes(out: Path) -> None:
+    """Model > Evaluate with the probes section (few importance samples: the shot is the probes)."""
+    with opened(MNIST_CVAE) as window:
+        tools = window.insight_tools
+        tools.evaluate_action.trigger()
+        dialog = tools.report_dialog
+        assert dialog is not None and dialog.probes_check.isChecked()
+        dialog.k_spin.setValue(10)
+        dialog.gen_spin.setValue(100)
+        dialog.run_button.click()
+        wait_for(lambda: not dialog.running, 900, "the evaluation")
+        if dialog.report is None or dialog.report.probes is None:
+            raise SystemExit(f"the probes did not finish: {dialog.status.text()}")
+        save(dialog, out)
+
+
+def shot_directions(out: Path) -> None:
+    """Directions: slant and thickness found on the cVAE, a slider row for each under the
+    latent sliders with its strip, a test 3 moved along slant to lean right."""
+    import os
+
+    from latentlab.core.explore.colouring import ColourChoice
+
+    os.environ.setdefault("LATENTLAB_DIRECTIONS_DIR", tempfile.mkdtemp(dir=SETTINGS_ROOT.name))
+    with opened(MNIST_CVAE, WITH_DOCK) as window:
+        tools = window.direction_tools
+        show_dock(window, tools.action, tools.dock, 380)
+        for name in ("slant", "thickness"):
+            tools.create_from_attribute(ColourChoice("stroke", name=name))
+            wait_for(lambda: not tools.is_computing, 120, f"the {name} direction")
+        click_point(window, index_of(window, 3))
+        slant = tools.directions()[0]
+        window.state.move_along(slant, 2.0)  # leaning right: 2 standard deviations along slant
+        save(window, out, 1000)
+
+
 def shot_fashion(out: Path) -> None:
     """The bundled Fashion-MNIST cVAE, a test ankle boot clicked."""
     with opened(FASHION_CVAE) as window:
@@ -301,6 +337,8 @@ SHOTS: dict[str, Shot] = {
     "feature-draw": Shot("feature-draw.png", lambda out, a: shot_draw(out)),
     "feature-dimensions": Shot("feature-dimensions.png", lambda out, a: shot_dimensions(out)),
     "feature-report": Shot("feature-report.png", lambda out, a: shot_report(out)),
+    "report-probes": Shot("report-probes.png", lambda out, a: shot_report_probes(out)),
+    "feature-directions": Shot("feature-directions.png", lambda out, a: shot_directions(out)),
     "feature-fashion": Shot("feature-fashion.png", lambda out, a: shot_fashion(out)),
     "feature-dark": Shot("feature-dark.png", lambda out, a: shot_dark(out)),
     "feature-shortcuts": Shot("feature-shortcuts.png", lambda out, a: shot_shortcuts(out)),

@@ -19,6 +19,7 @@ from ..core.text import first_line, shown_path
 from .common import EXIT_CANCELLED, EXIT_ERROR, EXIT_USAGE, join_vector_options
 from .density import add_density_parser, cmd_fit_density
 from .desktop import add_desktop_parser, cmd_install_desktop
+from .directions import add_directions_parser
 from .doctor import add_doctor_parser, cmd_doctor
 from .import_command import add_import_parser, cmd_import
 from .maps import add_map_parser
@@ -193,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --iwae: dynamically binarised test images (Burda et al.), the protocol of "
         "published binarised-MNIST likelihoods",
     )
+    ev.add_argument(
+        "--probes",
+        action="store_true",
+        help="also probe z for each label and attribute (linear and MLP, held-out) and score "
+        "MIG, DCI and SAP (docs/probes.md)",
+    )
 
     sample = sub.add_parser("sample", help="rows of random styles, one column per class")
     sample.add_argument("file")
@@ -275,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_doctor_parser(sub)
     add_desktop_parser(sub)
     add_map_parser(sub, COMMANDS)
+    add_directions_parser(sub, COMMANDS)
     return parser
 
 

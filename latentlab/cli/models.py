@@ -164,12 +164,14 @@ def _eval_native(document: Any, args: argparse.Namespace) -> int:
         likelihood_note = figures.pop("likelihood_note")
         metrics.update(figures)
     latent = _latent(document.points)
+    probes = _probes(args, document, dataset.test_images, dataset.test_labels)
     if args.json:
         out = {"file": args.file, "metrics": metrics, "stored": record.metrics}
         if likelihood_note is not None:
             out["likelihood_note"] = likelihood_note
         if latent is not None:
             out["latent"] = latent
+        out.update(probes or {})
         print(json.dumps(out, indent=2))
         return 0
     print(
@@ -193,6 +195,7 @@ def _eval_native(document: Any, args: argparse.Namespace) -> int:
             + ("; the class is marginalised out" if record.config.conditional else "")
         )
         print(f"  note: {likelihood_note}")
+    _print_probes(probes)
     return 0
 
 
@@ -224,10 +227,12 @@ def _eval_any(document: Any, args: argparse.Namespace) -> int:
         metrics.update(kl_total=latent["kl_total"], active_units=latent["active_units"])
     if not metrics:
         raise LatentlabError(f"{shown_path(args.file)}: nothing to evaluate ({'; '.join(notes)})")
+    probes = _probes(args, document, None if stored is None else stored.images, None)
     if args.json:
         out = {"file": args.file, "source": document.source, "metrics": metrics, "notes": notes}
         if latent is not None:
             out["latent"] = latent
+        out.update(probes or {})
         print(json.dumps(out, indent=2))
         return 0
     print(f"{shown_path(args.file)} ({document.source} model):")
@@ -245,7 +250,24 @@ def _eval_any(document: Any, args: argparse.Namespace) -> int:
             print(f"    dimension {j}: KL {kl:.4f}  mean {mean:+.4f}  variance {var:.4f}")
     for note in notes:
         print(f"  {note}")
+    _print_probes(probes)
     return 0
+
+
+def _probes(args: argparse.Namespace, document: Any, images: Any, labels: Any) -> dict | None:
+    """`--probes`: the probes and disentanglement objects (None without the option)."""
+    if not getattr(args, "probes", False):
+        return None
+    from .probes_output import probe_figures
+
+    return probe_figures(document, args.file, images, labels)
+
+
+def _print_probes(probes: dict | None) -> None:
+    if probes is not None:
+        from .probes_output import print_probes
+
+        print_probes(probes)
 
 
 def _latent(points: Any) -> dict[str, Any] | None:

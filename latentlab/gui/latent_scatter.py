@@ -56,10 +56,11 @@ from .scatter_training import TrainingTools
 
 LABELLED_HINT = (
     "Click a point to load its reconstruction; drag the ring to move the style along "
-    "these axes; click a legend entry to hide a class."
+    "these axes; click a legend entry to hide a class; Shift-drag to select points."
 )
 UNLABELLED_HINT = (
-    "Click a point to load its reconstruction; drag the ring to move the style along these axes."
+    "Click a point to load its reconstruction; drag the ring to move the style along these "
+    "axes; Shift-drag to select points."
 )
 PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"

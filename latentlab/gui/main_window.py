@@ -38,6 +38,7 @@ from . import help_dialogs, settings, theme
 from .capabilities import NO_POINTS_SCATTER_EXPORT, record_of, save_reason, shown_name
 from .class_selector import ClassSelector, DigitKeys
 from .counterfactual_tools import CounterfactualTools
+from .directions_panel import DirectionTools
 from .explore_tools import ExploreTools
 from .file_actions import FileActions, UnsavedQuestion
 from .image_pane import ImagePane
@@ -116,8 +117,13 @@ class MainWindow(QMainWindow):
         )
         self.explore_tools = ExploreTools(shell)  # Morph, Manifold grid, Nearest test images
         self.insight_tools = InsightTools(shell)  # Draw, Evaluate
+        self.direction_tools = DirectionTools(shell, self.view_menu)  # View > Directions
+        self._left_layout.addWidget(self.direction_tools.sliders)  # under the latent sliders
+        sliders = self.direction_tools.sliders  # its rows' value boxes keep digits only if chosen
+        self.direction_tools.changed.connect(lambda: self.digit_keys.watch(sliders))
         self.counterfactual_tools = CounterfactualTools(shell)  # counterfactual, decision map
         self.selection_tools = SelectionTools(shell)  # lasso selections, A -> B
+        self.selection_tools.direction_sink = self.direction_tools.add_vector  # A -> B a slider
         self._model_tools = self._tools_needing_a_model()
         morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
         morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))
@@ -187,6 +193,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.selector)
         left_layout.addWidget(self.image_pane)
         left_layout.addWidget(self.sliders, 1)
+        self._left_layout = left_layout
         self.sliders.setMinimumHeight(SLIDERS_MIN_HEIGHT)  # docks cannot squeeze it away
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -544,6 +551,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.insight_tools.shutdown()
+        self.direction_tools.shutdown()
         self.counterfactual_tools.shutdown()
         self.scatter.thumbnails.shutdown()
         self.scatter.training.shutdown()

@@ -5,7 +5,8 @@
 without it); every chunk is a progress report and a cancel point. Results come back as one
 plain `ModelReport`; the dialog shows the test negative ELBO with its reconstruction / KL split,
 the IWAE estimate of the test NLL, the classifier's accuracy and confusion matrix, and how often
-a digit generated for each class is read as that class.
+a digit generated for each class is read as that class; with "Probes and disentanglement"
+ticked, the same worker then probes z (`probes_section.probe_job`) for the section below.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QGroupBox,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -38,6 +41,8 @@ from latentlab.core.jobs import Cancel, Progress, Throttle, check_cancelled
 from latentlab.core.text import one_line
 from latentlab.core.vae.record import ModelRecord
 
+from .probes_section import TITLE as PROBES_TITLE
+from .probes_section import ProbesSection, probe_job, throttled
 from .workers import GeneratorWorker
 
 if TYPE_CHECKING:
@@ -68,6 +73,7 @@ def evaluation_job(
     k: int,
     generated_per_class: int,
     device: str = "cpu",
+    probes: bool = False,
     cancel: Cancel = None,
 ) -> Generator[Progress, None, ModelReport]:
     """Load the test images, evaluate, yield throttled progress, return the report.
@@ -95,6 +101,9 @@ def evaluation_job(
     )
     for item in items:
         if isinstance(item, ModelReport):
+            if probes:
+                job = probe_job(record, images, labels, cancel)
+                item.probes = yield from throttled(job, throttle)
             return item
         if throttle.ready(force=item.done in (0, item.total)):
             yield item
@@ -160,6 +169,13 @@ class ReportDialog(QDialog):
         settings_form = QFormLayout()
         settings_form.addRow("Importance samples k", self.k_spin)
         settings_form.addRow("Generated per class", self.gen_spin)
+        self.probes_check = QCheckBox(PROBES_TITLE)
+        self.probes_check.setChecked(True)
+        self.probes_check.setToolTip(
+            "Also probe z for each label and stroke measure (linear and MLP, held-out) and "
+            "score MIG, DCI and SAP (measuring the strokes takes a few seconds)"
+        )
+        settings_form.addRow("", self.probes_check)
         buttons = QHBoxLayout()
         buttons.addLayout(settings_form)
         buttons.addStretch(1)
@@ -263,15 +279,23 @@ class ReportDialog(QDialog):
         box_layout.addWidget(self.generation_table)
         confusion_box.setVisible(conditional)
 
-        results = QHBoxLayout()
+        results_widget = QWidget()
+        results = QHBoxLayout(results_widget)
+        results.setContentsMargins(0, 0, 0, 0)
         results.addWidget(figures_box, 0)
         results.addWidget(confusion_box, 1)
+        self.probes_section = ProbesSection()
+        self.splitter = QSplitter(Qt.Orientation.Vertical)  # the probes below the figures
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(results_widget)
+        self.splitter.addWidget(self.probes_section)
+        self.splitter.setSizes([470, 390])
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
-        layout.addLayout(results, 1)
-        self.resize(max(900, (self._min_table_width + 340) if conditional else 0), 520)
+        layout.addWidget(self.splitter, 1)
+        self.resize(max(900, (self._min_table_width + 340) if conditional else 0), 960)
 
     # --- public --------------------------------------------------------------------------
     @property
@@ -286,9 +310,10 @@ class ReportDialog(QDialog):
         record, loader = self.record, self._test_loader
         k = self.k_spin.value()
         generated = self.gen_spin.value() if self.gen_spin.isEnabled() else 0
+        probes = self.probes_check.isChecked()
         worker = GeneratorWorker(
             lambda token: evaluation_job(
-                record, loader, k=k, generated_per_class=generated, cancel=token
+                record, loader, k=k, generated_per_class=generated, probes=probes, cancel=token
             ),
             name="latentlab-evaluate",
             parent=self,
@@ -332,6 +357,7 @@ class ReportDialog(QDialog):
         self.cancel_button.setEnabled(running)
         self.k_spin.setEnabled(not running)
         self.gen_spin.setEnabled(not running and self.record.config.conditional)
+        self.probes_check.setEnabled(not running)
         self.running_changed.emit(running)
 
     @Slot(object)
@@ -406,6 +432,7 @@ class ReportDialog(QDialog):
         self._set_running(False)
 
     def _show(self, report) -> None:
+        self.probes_section.show_report(getattr(report, "probes", None))
         v = self.values
         v["test_size"].setText(str(report.test_size))
         v["neg_elbo"].setText(f"{report.neg_elbo:.2f} nats")

@@ -157,6 +157,12 @@ class ExplorerState:
         """Move along slider direction `index` so that its coordinate is `value`."""
         self.set_z(self.slider_basis.with_coord(self._z, index, value))
 
+    def move_along(self, direction, value: float, start: np.ndarray | None = None) -> None:
+        """Move along a named direction (`directions.Direction`) so that its coordinate is
+        `value`, changing z only along it: from `start` (where a slider drag began, so the
+        box's clipping never accumulates) or else from the current point."""
+        self.set_z(direction.at(self._z if start is None else start, value))
+
     def set_class(self, index: int) -> None:
         if not self.conditional:
             return

@@ -78,6 +78,7 @@ class ModelReport:
     generation_judge: str = ""  # who read the generated images
     generation_styles: str = ""  # what their styles were drawn from
     density_gain: float | None = None  # nats: log q_mix(z|y) - log N(z; 0, I) on the test set
+    probes: Any = None  # a core.explore.probe_report.ProbeReport, when the report asked for one
 
     @property
     def likelihood_note(self) -> str:
