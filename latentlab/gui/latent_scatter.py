@@ -360,8 +360,10 @@ class LatentScatter(QWidget):
             self._class_for = (points, groups)
         self._fill_all_points()
         plot = self._plot.getPlotItem()
-        plot.setLabel("bottom", axis_labels[0])
-        plot.setLabel("left", axis_labels[1])
+        for side, text in zip(("bottom", "left"), axis_labels, strict=False):
+            axis = plot.getAxis(side)
+            if axis.labelText != text or not axis.label.isVisible():  # else no redrawn axis
+                plot.setLabel(side, text)
         view = plot.getViewBox()
         view.enableAutoRange(enable=False)
         if fit and len(self._all_points.indices):
