@@ -300,15 +300,15 @@ PRESETS: dict[str, Preset] = {
             "label-cvae-16",
             "The best MLP recipe of the issue-16 search so far: 16 free dimensions, beta = 0.7, "
             "a 512-512 decoder that reads the true one-hot label while training (the "
-            "stop-gradient classifier feeds it at every other time), 15 epochs; sample it from "
-            "its class mixtures.",
+            "stop-gradient classifier feeds it at every other time), 20 epochs; sample it from "
+            "its class mixtures (at temperature 0.9 it meets issue 16's quality targets).",
             _CLEAN_CVAE.replace(
                 classifier_hidden=(512, 512),
                 decoder_hidden=(512, 512),
                 latent_dim=16,
                 kl_weight=0.7,
                 lr_schedule="cosine",
-                epochs=15,
+                epochs=20,
                 decoder_condition="label",
             ),
         ),
