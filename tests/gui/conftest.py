@@ -141,3 +141,14 @@ def open_explorer_window(qtbot):
 def explorer_window(open_explorer_window, cvae_file):
     """The explorer window with the small CVAE loaded (see `open_explorer_window`)."""
     return open_explorer_window(cvae_file)
+
+
+@pytest.fixture
+def unthrottled_mouse():
+    """pyqtgraph drops mouse moves closer than 10 ms apart; synthetic moves come faster."""
+    import pyqtgraph as pg
+
+    previous = pg.getConfigOption("mouseRateLimit")
+    pg.setConfigOptions(mouseRateLimit=-1)
+    yield
+    pg.setConfigOptions(mouseRateLimit=previous)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
@@ -403,15 +402,6 @@ def test_unlabelled_points_are_one_colour_without_a_legend_or_classes(qtbot, sho
     qtbot.waitUntil(lambda: len(panel.indices()) == panel.k(), timeout=WAIT_MS)
     assert panel.indices()[0] == 3 and "label" not in panel.buttons()[0].toolTip()
     assert not panel.same_class_check.isEnabled()
-
-
-@pytest.fixture
-def unthrottled_mouse():
-    """pyqtgraph drops mouse moves closer than 10 ms apart; synthetic moves come faster."""
-    previous = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=previous)
 
 
 def test_a_click_on_an_unlabelled_point_selects_it(qtbot, show, unthrottled_mouse):

@@ -381,15 +381,6 @@ def test_hovering_a_point_names_it(qtbot, explorer_window, cvae_file, unthrottle
     assert not hover.shown
 
 
-@pytest.fixture
-def unthrottled_mouse():
-    """pyqtgraph drops mouse moves closer than 10 ms apart; synthetic moves come faster."""
-    previous = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=previous)
-
-
 def test_dragging_the_marker_moves_the_sliders_live(
     qtbot, explorer_window, cvae_file, unthrottled_mouse
 ):

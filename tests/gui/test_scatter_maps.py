@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
@@ -33,14 +32,6 @@ def _map_cache(tmp_path, monkeypatch):
     folder = tmp_path / "map-cache"
     monkeypatch.setenv(maps.CACHE_ENV, str(folder))
     return folder
-
-
-@pytest.fixture
-def unthrottled_mouse():
-    previous = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=previous)
 
 
 def make_scatter(qtbot, n_test: int = 300) -> tuple[ExplorerState, LatentScatter]:

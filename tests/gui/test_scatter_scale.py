@@ -7,8 +7,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pyqtgraph as pg
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -26,15 +24,6 @@ from .conftest import SMALL_CVAE, make_record
 from .test_any_model import FieldModel, Payload
 
 WAIT_MS = 30_000
-
-
-@pytest.fixture
-def unthrottled_mouse():
-    """pyqtgraph drops mouse moves closer than 10 ms apart; synthetic moves come faster."""
-    previous = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=previous)
 
 
 def make_scatter(qtbot, n_test: int = 200):
