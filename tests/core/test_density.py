@@ -131,6 +131,10 @@ def test_the_density_round_trips_through_the_model_file(tmp_path):
     assert loaded.components == record.density.components
     assert loaded.covariance == record.density.covariance
     assert loaded.heldout_gain == record.density.heldout_gain
+    assert loaded.temperature == 1.0
+    record.density = record.density.at_temperature(0.9)
+    cooled = load_model(save_model(record, tmp_path / "t.safetensors")).density
+    assert cooled.temperature == pytest.approx(0.9)
 
 
 def test_a_file_without_a_density_still_loads(tmp_path):
@@ -165,6 +169,8 @@ def _header(path) -> str:
         (None, lambda m: m.pop("density"), "needs its metadata"),
         (None, lambda m: m["density"].update(kind="flow"), "unknown class density kind"),
         (None, lambda m: m["density"].update(components=[9] * 10), "invalid class density"),
+        (None, lambda m: m["density"].update(temperature="hot"), "temperature must be a number"),
+        (None, lambda m: m["density"].update(temperature=7.0), "temperature must be a number in"),
         (
             lambda t: t.__setitem__("density.means", t["density.means"][:, :, :2].copy()),
             None,
@@ -233,6 +239,9 @@ def test_training_fits_the_density_and_each_epoch_row_draws_from_class_gaussians
     assert isinstance(events[-1], Finished) and record.density is not None
     assert record.density.num_classes == 10 and record.density.latent_dim == 3
     assert record.metrics["density_heldout_gain_nats"] == record.density.heldout_gain
+    assert record.density.temperature == 1.0
+    cool = list(run_training(TINY_CVAE.replace(epochs=1, density_temperature=0.8), tiny_dataset()))
+    assert cool[-1].record.density.temperature == pytest.approx(0.8)
     plain = list(run_training(TINY_CVAE.replace(epochs=1), tiny_dataset(), fit_density=False))
     assert plain[-1].record.density is None
     assert next(e for e in plain if isinstance(e, EpochEnd)).samples_from == "the prior N(0, I)"
@@ -254,3 +263,36 @@ def test_fit_density_command_adds_a_density_to_an_existing_file(tmp_path, tiny_d
     assert "styles from the prior N(0, I)" in capsys.readouterr().out
     assert main(["sample", str(path), "--out", str(out)]) == 0
     assert "Gaussian mixture" in capsys.readouterr().out
+    assert main([*args, "--temperature", "0.9"]) == 0
+    assert "sampled at temperature 0.9" in capsys.readouterr().out
+    assert load_model(path).density.temperature == pytest.approx(0.9)
+    assert main([*args, "--temperature", "0"]) != 0
+    assert "--temperature must be in (0, 2]" in capsys.readouterr().err
+
+
+def test_a_temperature_scales_each_components_spread():
+    from latentlab.core.vae.density import fit_class_density
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(2000, 2)).astype(np.float32) * np.array([2.0, 0.5], np.float32)
+    density = fit_class_density(z, None, 1, seed=0)
+    assert density.temperature == 1.0
+    cool = density.at_temperature(0.5)
+    assert cool.temperature == 0.5 and density.temperature == 1.0  # a copy
+    a = density.sample(20_000, 0, np.random.default_rng(1))
+    b = cool.sample(20_000, 0, np.random.default_rng(1))
+    if density.components[0] == 1:  # one Gaussian: the same draws, half as far from its mean
+        centre = density.means[0, 0]
+        np.testing.assert_allclose(b - centre, 0.5 * (a - centre), rtol=1e-4, atol=1e-5)
+    assert b.std(axis=0)[0] < a.std(axis=0)[0] * 0.8
+    assert "sampled at temperature 0.5" in cool.describe()
+    assert "temperature" not in density.describe()
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), 2.5])
+def test_a_temperature_outside_0_to_2_is_refused(bad):
+    from latentlab.core.vae.density import fit_class_density
+
+    z = np.random.default_rng(0).normal(size=(100, 2)).astype(np.float32)
+    with pytest.raises(ValueError, match="temperature"):
+        fit_class_density(z, None, 1, seed=0).at_temperature(bad)

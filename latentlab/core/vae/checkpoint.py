@@ -268,6 +268,9 @@ def _check_density(
         raise _error(path, f"unknown class density kind {info.get('kind')!r}")
     components, covariance = info.get("components"), info.get("covariance")
     gain = info.get("heldout_gain_nats")
+    temperature = info.get("temperature", 1.0)  # files before the setting sample at 1
+    if not isinstance(temperature, int | float) or isinstance(temperature, bool):
+        raise _error(path, "class density temperature must be a number")
     if (
         not isinstance(components, list)
         or not isinstance(covariance, list)
@@ -290,6 +293,7 @@ def _check_density(
             components=tuple(components),
             covariance=tuple(covariance),
             heldout_gain=float(gain),
+            temperature=float(temperature),
         )
     except ValueError as exc:
         raise _error(path, f"invalid class density: {exc}") from None

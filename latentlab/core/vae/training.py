@@ -228,9 +228,10 @@ def run_training(
         from latentlab.core.vae.density_fit import fit_model_density
 
         check_cancelled(cancel)
-        record.density, seconds = fit_model_density(
+        density, seconds = fit_model_density(
             model, data.x_train, dataset.train_labels, seed=config.seed
         )
+        record.density = density.at_temperature(config.density_temperature)
         record.metrics["density_fit_s"] = round(seconds, 2)
         record.metrics["density_heldout_gain_nats"] = record.density.heldout_gain
     yield Finished(record)
