@@ -252,9 +252,10 @@ def _quick_density(model: VAE, data: DeviceData, seed: int):
     if min(counts) < 2:
         return None  # a class too rare in this slice: the row falls back to the prior
     z = sample_posterior(model, x, seed)
-    return fit_class_density(
+    density = fit_class_density(
         z, labels if config.conditional else None, config.num_classes, seed, max_components=1
     )
+    return density.at_temperature(config.density_temperature)
 
 
 def _nan_message(epoch: int, batch: int, config: Config) -> str:
