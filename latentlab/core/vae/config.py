@@ -355,7 +355,7 @@ PRESETS: dict[str, Preset] = {
     )
 }
 
-DEFAULT_PRESET = "sharp-cvae"
+DEFAULT_PRESET = "label-cvae-16"
 
 
 def get_preset(name: str) -> Preset:
