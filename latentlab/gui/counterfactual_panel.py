@@ -32,6 +32,11 @@ MOVE_CHOICES = (
         "Hold z and mix the class input toward the target class",
     ),
 )
+GO_TIP = "Move the explorer to the counterfactual"
+NO_GO_TIP = (
+    "A class input mixed from two classes is not a point the explorer can go to (its class "
+    "buttons hold one class); the strip shows the mix"
+)
 PROMPT = "Choose a class and press Find: the smallest move found that the classifier reads as it."
 
 
@@ -55,7 +60,7 @@ class CounterfactualPanel(QWidget):
         self.find_button = QPushButton("Find")
         self.find_button.setToolTip("Search from the current point (in the background)")
         self.go_button = QPushButton("Go there")
-        self.go_button.setToolTip("Move the explorer to the counterfactual")
+        self.go_button.setToolTip(GO_TIP)
         self.go_button.setEnabled(False)
         self.result = QLabel(PROMPT)
         self.result.setWordWrap(True)
@@ -93,6 +98,7 @@ class CounterfactualPanel(QWidget):
         self.find_button.clicked.connect(self.find_requested)
         self.go_button.clicked.connect(self.go_requested)
         self.map_check.toggled.connect(self.map_toggled)
+        self._conditional = False
 
     # --- what the owner sets -----------------------------------------------------------------
     def set_classes(self, names: Sequence[str], conditional: bool) -> None:
@@ -100,6 +106,7 @@ class CounterfactualPanel(QWidget):
         self.target_combo.clear()
         self.target_combo.addItems([str(n) for n in names])
         self.move_combo.setCurrentIndex(0)
+        self._conditional = conditional
         for widget in (self.move_label, self.move_combo):
             widget.setVisible(conditional)
         self.show_prompt()
@@ -122,7 +129,7 @@ class CounterfactualPanel(QWidget):
 
     @property
     def move(self) -> str:
-        return self.move_combo.currentData() if self.move_combo.isVisible() else Z_MOVE
+        return self.move_combo.currentData() if self._conditional else Z_MOVE
 
     def show_prompt(self) -> None:
         self.result.setText(PROMPT)
@@ -140,6 +147,7 @@ class CounterfactualPanel(QWidget):
         self.strip.show()
         self.find_button.setEnabled(True)
         self.go_button.setEnabled(can_go)
+        self.go_button.setToolTip(GO_TIP if can_go else NO_GO_TIP)
 
     def show_failed(self, words: str) -> None:
         self.result.setText(words)

@@ -35,6 +35,7 @@ from .workers import LatestJob
 STRIP_STEPS = 8
 MAP_DELAY_MS = 120  # a pan, zoom or drag settles this long before the map is read again
 PATH_COLOUR = "#222222"
+MOVED = " The point or class has changed since: press Find to search from here."
 TIP = "Find the smallest move that changes the classifier's reading; colour the map by it"
 NO_CLASSIFIER = "This model has no classifier, so there is no decision to change."
 NO_POINTS = "This model has no encoder, so there are no points to aim at."
@@ -72,6 +73,7 @@ class CounterfactualTools(QObject):
         self.found: Counterfactual | None = None
         self.decision: DecisionMap | None = None
         self._found_at: tuple[bytes, int] | None = None
+        self._last_class: int | None = None
 
         self.panel = CounterfactualPanel()
         self.dock = shell.add_dock(
@@ -166,7 +168,7 @@ class CounterfactualTools(QObject):
 
     @Slot(object, object)
     def _on_search_failed(self, _context: object, exc: BaseException) -> None:
-        self.found = None
+        self.found = None  # `_found_at` stays: the refusal was for that point and class
         self._show_path()
         words = str(exc) if isinstance(exc, NoCounterfactual) else f"The search failed: {exc}"
         self.panel.show_failed(first_line(words[:1].upper() + words[1:]) + ".")
@@ -259,8 +261,14 @@ class CounterfactualTools(QObject):
         state = self.state
         self.found = None
         self._show_path()
+        self._found_at = None
+        self._last_class = state.class_index if state.loaded else None
         if state.loaded:
             self.panel.set_classes(state.class_names, state.conditional)
+            if state.conditional:  # its z holds style: only the class input changes the reading
+                self.panel.move_combo.setCurrentIndex(1)
+            if not counterfactual_reason(state):
+                self._suggest_target()
         why = counterfactual_reason(state)
         self.panel.set_unavailable(why)
         self.action.setToolTip(why or TIP)
@@ -268,15 +276,33 @@ class CounterfactualTools(QObject):
         self._on_map_toggled()
 
     def _on_point_changed(self) -> None:
+        """A result (or a refusal) found from another point or class is marked as stale."""
         found, state = self.found, self.state
         here = (state.z.tobytes(), state.class_index)
-        at_end = found is not None and np.array_equal(state.z, found.end)
-        if found is not None and here != self._found_at and not at_end:
+        went_there = (
+            found is not None
+            and found.move != CLASS_INPUT_MOVE
+            and state.class_index == self._found_at[1]
+            and np.array_equal(state.z, found.end)
+        )
+        if self._found_at is not None and here != self._found_at and not went_there:
             text = self.panel.result.text()
-            moved = " The point has moved since: press Find to search from here."
-            if not text.endswith(moved):
-                self.panel.result.setText(text + moved)
+            if not text.endswith(MOVED):
+                self.panel.result.setText(text + MOVED)
+        if state.class_index != self._last_class:
+            self._last_class = state.class_index
+            self._suggest_target()
         self._schedule_map()
+
+    def _suggest_target(self) -> None:
+        """Aim at the class the classifier finds next likeliest here (never the one it reads)."""
+        state, panel = self.state, self.panel
+        if not state.loaded or not state.model.can_classify:
+            return
+        probs = np.asarray(state.model.classify(state.decode()[None]), np.float32)[0]
+        order = np.argsort(-probs)
+        if panel.target in (int(order[0]), -1) and len(order) > 1:
+            panel.target_combo.setCurrentIndex(int(order[1]))
 
     def _on_projection(self, _projection: object = None) -> None:
         self._show_path()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from latentlab.core.explore.document import Document
 from latentlab.core.explore.latent_model import ImageSpec
 from latentlab.core.explore.points import EncodedPoints
-from latentlab.gui.counterfactual_tools import NO_CLASSIFIER
+from latentlab.gui.counterfactual_tools import MOVED, NO_CLASSIFIER
 
 from .conftest import LOAD_MS
 
@@ -133,7 +133,7 @@ def test_find_then_go_there_crosses_the_classifiers_boundary(show, qtbot):
     z = window.state.z
     assert z[0] > 0
     assert window.state.classify(window.state.decode())[0] == 1
-    assert "has moved" not in panel.result.text()
+    assert MOVED not in panel.result.text()  # it is where the search ended
     window.state.set_z(np.array([-2.0, 0.0], np.float32))
     assert "press Find" in panel.result.text()
 
@@ -201,3 +201,27 @@ def test_the_shortcut_and_menu_entry(explorer_window):
     tools = explorer_window.counterfactual_tools
     assert tools.action.shortcut().toString() == "Ctrl+Shift+F"
     assert tools.action in explorer_window.explore_menu.actions()
+
+
+def test_a_conditional_model_starts_on_its_class_input_and_a_class_it_does_not_read(show, qtbot):
+    model = InputModel()
+    window = show(Document(model, None, payload=Payload(), source="live"))
+    panel = window.counterfactual_tools.panel
+    assert panel.move == "class input"  # z holds style: moving it would be a dead end
+    read = window.state.classify(window.state.decode())[0]
+    assert panel.target != read
+    window.state.set_class(2)
+    assert panel.target != 2  # the new class is what it reads now: aim elsewhere
+
+
+def test_a_result_goes_stale_when_the_class_changes(show, qtbot):
+    model = InputModel()
+    window = show(Document(model, None, payload=Payload(), source="live"))
+    tools = window.counterfactual_tools
+    tools.panel.target_combo.setCurrentIndex(2)
+    tools.panel.find_button.click()
+    qtbot.waitUntil(lambda: tools.found is not None, timeout=WAIT_MS)
+    assert MOVED not in tools.panel.result.text()
+    assert "mixed from two classes" in tools.panel.go_button.toolTip()
+    window.state.set_class(1)  # z is unchanged, but the search was from class a
+    assert tools.panel.result.text().endswith(MOVED)
