@@ -33,8 +33,10 @@ from .shell import Shell
 
 MEAN_OF_AT_MOST = 2000  # images averaged for the mean image (an even sample of bigger ones)
 STRIP_MEMBERS = 12
-RING_COLOUR = (20, 20, 20, 110)  # soft: a dense selection must not become a black blob
+RING_COLOUR = (0, 0, 0, 200)
+MAX_COLOURED_RINGS = 20_000  # beyond, one brush for all (per-point brushes cost)
 OUTLINE_COLOUR = "#333333"
+KEPT_COLOURS = ("#1f4e9c", "#b03a2e")  # A's and B's loops (dark blue, dark red)
 TIP = "Show the Selection panel: Shift-drag on the scatter to select points and compare them"
 
 DirectionSink = Callable[[str, np.ndarray, float, str], None]  # name, unit, scale, source
@@ -64,7 +66,7 @@ class SelectionTools(QObject):
         shell.explore_menu.addAction(self.action)
 
         self.rings = pg.ScatterPlotItem(
-            size=8, symbol="o", pen=pg.mkPen(RING_COLOUR, width=1), brush=None, pxMode=True
+            size=7, symbol="o", pen=pg.mkPen(RING_COLOUR, width=1), brush=None, pxMode=True
         )
         self.rings.setZValue(40)
         self.outline = pg.PlotCurveItem(
@@ -74,6 +76,18 @@ class SelectionTools(QObject):
         plot = shell.scatter.plot_widget.getPlotItem()
         plot.addItem(self.rings, ignoreBounds=True)
         plot.addItem(self.outline, ignoreBounds=True)
+        self._loop: tuple[np.ndarray, object] | None = None  # the last lasso and its axes
+        self.kept_loops: dict[str, tuple[np.ndarray, object]] = {}
+        self.kept_outlines: dict[str, tuple[pg.PlotCurveItem, pg.TextItem]] = {}
+        for which, colour in (("A", KEPT_COLOURS[0]), ("B", KEPT_COLOURS[1])):
+            curve = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DotLine))
+            label = pg.TextItem(which, color=colour, anchor=(0.5, 1.0))
+            curve.setZValue(41)
+            label.setZValue(41)
+            plot.addItem(curve, ignoreBounds=True)
+            plot.addItem(label, ignoreBounds=True)
+            label.hide()
+            self.kept_outlines[which] = (curve, label)
 
         shell.scatter.lasso.drawn.connect(self.select_inside)
         self.panel.keep_requested.connect(self.keep)
@@ -94,6 +108,7 @@ class SelectionTools(QObject):
         self.set_selection(Selection(np.flatnonzero(inside), "lasso"))
         loop = np.vstack([polygon, polygon[:1]])
         self.outline.setData(loop[:, 0], loop[:, 1])  # until the axes change
+        self._loop = (np.asarray(polygon, np.float32), state.projection)
         if not self.dock.isVisible():
             self.dock.show()
 
@@ -143,11 +158,19 @@ class SelectionTools(QObject):
         selection, state = self.selection, self.state
         if _projection is not None or selection is None:
             self.outline.setData([], [])  # the loop was drawn on other axes
+            self._draw_kept_loops()
         if selection is None or len(selection) == 0 or not state.loaded or state.points is None:
             self.rings.clear()
             return
         xy = state.points_2d()[selection.indices]
-        self.rings.setData(xy[:, 0], xy[:, 1])
+        frames = self.shell.scatter.frame_colours()
+        if frames is None or len(selection) > MAX_COLOURED_RINGS:
+            self.rings.setData(xy[:, 0], xy[:, 1], brush=pg.mkBrush(255, 255, 255, 150))
+            return
+        groups, colours = frames  # each selected point keeps its class colour, ringed in black
+        brushes = [pg.mkBrush(colour) for colour in colours]
+        picked = [brushes[int(g) % len(brushes)] for g in groups[selection.indices]]
+        self.rings.setData(xy[:, 0], xy[:, 1], brush=picked)
 
     # --- comparing ----------------------------------------------------------------------------
     @Slot(str)
@@ -155,7 +178,28 @@ class SelectionTools(QObject):
         if self.selection is None or len(self.selection) == 0:
             return
         self.kept[which] = Selection(self.selection.indices, which)
+        if self._loop is not None:
+            self.kept_loops[which] = self._loop
+        else:
+            self.kept_loops.pop(which, None)
         self._show_kept()
+        self._draw_kept_loops()
+
+    def _draw_kept_loops(self) -> None:
+        """A's and B's loops, labelled, while the scatter shows the axes they were drawn on."""
+        state = self.state
+        for which, (curve, label) in self.kept_outlines.items():
+            kept = self.kept_loops.get(which)
+            if kept is None or not state.loaded or kept[1] is not state.projection:
+                curve.setData([], [])
+                label.hide()
+                continue
+            polygon = kept[0]
+            loop = np.vstack([polygon, polygon[:1]])
+            curve.setData(loop[:, 0], loop[:, 1])
+            top = polygon[np.argmax(polygon[:, 1])]
+            label.setPos(float(top[0]), float(top[1]))
+            label.show()
 
     def _show_kept(self) -> None:
         a, b = self.kept.get("A"), self.kept.get("B")
@@ -216,6 +260,9 @@ class SelectionTools(QObject):
 
     def _on_model(self, _model: object = None) -> None:
         self.kept = {}
+        self.kept_loops = {}
+        self._loop = None
+        self._draw_kept_loops()
         self.last_direction = None
         self.selection = None
         self.rings.clear()

@@ -155,3 +155,24 @@ def test_the_shortcut_and_a_new_model_clears_the_selection(explorer_window, vae2
         window.open_model(vae2d_file)
     assert tools.selection is None and tools.kept == {}
     assert len(tools.rings.getData()[0]) == 0
+
+
+def test_kept_loops_stay_drawn_and_rings_keep_class_colours(explorer_window):
+    window = explorer_window
+    tools = window.selection_tools
+    xy = window.state.points_2d()
+    loop = square(float(np.median(xy[:, 0])), float(np.median(xy[:, 1])), 0.6)
+    window.scatter.lasso.drawn.emit(loop)
+    tools.panel.keep_a.click()
+    curve, label = tools.kept_outlines["A"]
+    x, _y = curve.getData()
+    assert len(x) == len(loop) + 1 and label.isVisible()
+    assert not tools.kept_outlines["B"][1].isVisible()
+    # Each ringed point is filled with its class colour (the legend's), not grey.
+    groups, colours = window.scatter.frame_colours()
+    brushes = tools.rings.data["brush"]
+    first = int(tools.selection.indices[0])
+    assert brushes[0].color().name() == colours[int(groups[first])].name()
+    window.scatter.set_axes_choice("dims", 0, 2)  # other axes: that loop means nothing there
+    xs = curve.getData()[0]
+    assert not label.isVisible() and (xs is None or len(xs) == 0)
