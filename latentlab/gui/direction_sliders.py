@@ -83,7 +83,9 @@ class DirectionSliders(QWidget):
                 self._grid.removeWidget(widget)
                 widget.deleteLater()
         d = self.state.latent_dim
+        before = [x.name for x in self._directions]
         self._directions = [x for x in directions if x.latent_dim == d]
+        added = [i for i, x in enumerate(self._directions) if x.name not in before]
         self._rows = []
         for i, direction in enumerate(self._directions):
             row = SliderRow(i, self._moved)
@@ -119,6 +121,16 @@ class DirectionSliders(QWidget):
         self.setVisible(bool(self._rows) and self.state.loaded)
         self._on_z()
         self.update_strips()
+        if added and before:  # a new direction: bring its row into view (it may be below)
+            strip = self._rows[added[-1]].strip
+
+            def reveal() -> None:
+                try:
+                    self._scroll.ensureWidgetVisible(strip)
+                except RuntimeError:  # the rows were rebuilt before the timer fired
+                    pass
+
+            QTimer.singleShot(0, reveal)
 
     def directions(self) -> list[Direction]:
         return list(self._directions)

@@ -95,6 +95,10 @@ class DirectionsPanel(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setToolTip("Double-click a name to rename the direction")
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(
+            self.table.horizontalHeader().sizeHint().height() + 5 * rows + 4
+        )
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         corner = self.table.findChild(QAbstractButton)  # the table's select-all corner
@@ -518,7 +522,7 @@ class DirectionTools(QObject):
         points = self.state.points
         try:
             direction = Direction(
-                name, unit, "mean-difference", source or "selections A -> B", low="A", high="B"
+                name, unit, "mean-difference", source or "selections A → B", low="A", high="B"
             )
         except ValueError as exc:
             self.panel.status.setText(first_line(exc))

@@ -35,7 +35,7 @@ def test_classes_prints_the_direction_and_save_keeps_it_in_the_file(tmp_path, ca
         main(["directions", str(path), "--classes", "4,9", "--method", "logistic", "--save"]) == 0
     )
     text = capsys.readouterr().out
-    assert "4 → 9: logistic from classes 4 -> 9" in text and "kept in the model file" in text
+    assert "4 → 9: logistic from classes 4 → 9" in text and "kept in the model file" in text
     assert main(["directions", str(path), "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)["directions"]
     assert [(d["name"], d["kind"]) for d in listed] == [("4 → 9", "logistic")]

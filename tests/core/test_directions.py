@@ -110,7 +110,7 @@ def test_class_direction_between_two_gaussian_blobs(method):
     assert cosine(d.unit, axis) > 0.9
     assert d.score > 0.85 and d.score_name == "accuracy"
     assert d.kind == ("logistic" if method == "logistic" else "mean-difference")
-    assert (d.name, d.low, d.high, d.source) == ("4 → 9", "4", "9", "classes 4 -> 9")
+    assert (d.name, d.low, d.high, d.source) == ("4 → 9", "4", "9", "classes 4 → 9")
     # Overlapping blobs are told apart less well: the score measures, it is not a constant.
     z2, labels2, _ = blobs(gap=0.3)
     assert class_direction(z2, labels2, 4, 9, method=method).score < d.score
