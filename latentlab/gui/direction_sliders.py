@@ -9,6 +9,7 @@ A strip of images decoded along each direction sits under its row, like the dime
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -125,10 +126,8 @@ class DirectionSliders(QWidget):
             strip = self._rows[added[-1]].strip
 
             def reveal() -> None:
-                try:
+                with contextlib.suppress(RuntimeError):  # rows rebuilt before the timer fired
                     self._scroll.ensureWidgetVisible(strip)
-                except RuntimeError:  # the rows were rebuilt before the timer fired
-                    pass
 
             QTimer.singleShot(0, reveal)
 
