@@ -246,7 +246,8 @@ class ReportDialog(QDialog):
             header.setMinimumSectionSize(24)
         # Long class names (Fashion-MNIST's "Ankle boot") are shown whole, not cut to "Ank…":
         # the columns are at least as wide as the widest name, the dialog as wide as the table.
-        widest = max((self.fontMetrics().horizontalAdvance(n) for n in names), default=0) + 14
+        texts = [*names, "100%", "1000"]  # a share and a count must show whole, not "10…"
+        widest = max(self.fontMetrics().horizontalAdvance(t) for t in texts) + 14
         self.confusion_table.horizontalHeader().setMinimumSectionSize(max(24, widest))
         self.confusion_table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideNone)
         self.confusion_table.verticalHeader().setTextElideMode(Qt.TextElideMode.ElideNone)
@@ -472,6 +473,8 @@ class ReportDialog(QDialog):
         if report.generation_per_class is not None:
             for j, share in enumerate(report.generation_per_class):
                 item = QTableWidgetItem(f"{share:.0%}")
+                name = self.generation_table.horizontalHeaderItem(j).text()
+                item.setToolTip(f"{share:.1%} of the images generated as {name} read as {name}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setBackground(confusion_colour(float(share), True))
                 item.setForeground(QColor(20, 20, 20))
