@@ -172,7 +172,10 @@ class TrainingPlots(QSplitter):
         if ev.samples_from != self._samples_from:
             self._samples_from = ev.samples_from
             what = "classes 0-9" if self._conditional else "10 draws"
-            self.samples_plot.setTitle(f"Samples after each epoch ({what}, from {ev.samples_from})")
+            self.samples_plot.setTitle(f"Samples per epoch ({what})")
+            self.samples_plot.setToolTip(
+                f"One row per finished epoch, {what}; styles drawn from {ev.samples_from}"
+            )
         self._request_redraw()
 
     def finish(self) -> None:
@@ -216,7 +219,9 @@ class TrainingPlots(QSplitter):
             self.sample_image.clear()
         else:
             self._grid = np.ascontiguousarray(np.concatenate(self._rows, axis=0))
-            self.sample_image.setImage(self._grid, autoLevels=False, levels=(0.0, 1.0))
+            # Ink on paper, as every other image in the app (the padding is paper too).
+            ink = np.ascontiguousarray(1.0 - self._grid)
+            self.sample_image.setImage(ink, autoLevels=False, levels=(0.0, 1.0))
         self._set_row_ticks(rows)
         self.samples_plot.getViewBox().setRange(
             xRange=(0, 10 * tw), yRange=(0, max(rows, 1) * th), padding=0.02

@@ -86,6 +86,8 @@ def test_short_run_fills_progress_curves_and_sample_grid(qtbot, controller, tiny
     assert image.shape == (28 * config.epochs, 280) and image.dtype == np.float32
     assert image.min() >= 0.0 and image.max() <= 1.0
     assert tuple(panel.sample_image.levels) == (0.0, 1.0)
+    # ink on paper, as every image in the app: the image drawn is 1 - the decoded values
+    np.testing.assert_allclose(image, 1.0 - np.concatenate(panel.training_plots._rows), atol=1e-6)
     # the status line says how it ended
     assert panel.progress_bar.value() == panel.progress_bar.maximum() > 1
     status = panel.status_label.text()

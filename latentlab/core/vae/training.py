@@ -218,7 +218,12 @@ def run_training(
                 accuracy,
                 elapsed,
                 samples,
-                "class Gaussians of the encoded training set" if quick else "the prior N(0, I)",
+                (
+                    ("class Gaussians" if config.conditional else "a Gaussian")
+                    + " of the encoded training set"
+                )
+                if quick
+                else "the prior N(0, I)",
             )
     except JobCancelled as stop:
         raise JobCancelled(str(stop), partial=result()) from None
