@@ -355,7 +355,7 @@ PRESETS: dict[str, Preset] = {
     )
 }
 
-DEFAULT_PRESET = "label-cvae-16"
+DEFAULT_PRESET = "sharp-cvae"
 
 
 def get_preset(name: str) -> Preset:
