@@ -308,7 +308,8 @@ PRESETS: dict[str, Preset] = {
             "The best MLP recipe of the issue-16 search so far: 16 free dimensions, beta = 0.7, "
             "a 512-512 decoder that reads the true one-hot label while training (the "
             "stop-gradient classifier feeds it at every other time), 20 epochs; sample it from "
-            "its class mixtures (at temperature 0.9 it meets issue 16's quality targets).",
+            "its class mixtures (at temperature 0.9 it meets issue 16's quality targets, but "
+            "its z carries the class too, so a kept style often changes class badly).",
             _CLEAN_CVAE.replace(
                 classifier_hidden=(512, 512),
                 decoder_hidden=(512, 512),
