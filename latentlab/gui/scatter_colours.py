@@ -48,20 +48,37 @@ def level_indices(
     values: np.ndarray, low: float, high: float, *, filtered: bool = True
 ) -> np.ndarray:
     """Each value's brush index: 0..LEVELS-1 inside [low, high]; outside it LEVELS (grey) when
-    `filtered`, else the end colours; NaN is always grey."""
-    values = np.asarray(values, np.float64)
+    `filtered`, else the end colours; NaN is always grey.
+
+    In float32, in place: at 1,000,000 points float64 temporaries cost a recolour ~20 ms.
+    """
+    values = np.asarray(values, np.float32)
     span = (high - low) or 1.0
-    t = (values - low) / span
-    index = np.clip((t * (LEVELS - 1)).round(), 0, LEVELS - 1).astype(np.int64)
-    outside = ~np.isfinite(values)
+    t = (values - np.float32(low)) * np.float32((LEVELS - 1) / span)
+    finite = np.isfinite(t)
+    t[~finite] = 0.0
+    np.rint(t, out=t)
+    np.clip(t, 0, LEVELS - 1, out=t)
+    index = t.astype(np.int64)
+    outside = ~finite
     if filtered:
-        outside |= (values < low - 1e-12 * abs(span)) | (values > high)
+        outside |= (values < low - 1e-6 * abs(span)) | (values > high)
     index[outside] = LEVELS
     return index
 
 
+RANGE_SAMPLE = 200_000  # above this many values, the percentiles come from an even sample
+
+
 def value_range(values: np.ndarray) -> tuple[float, float]:
-    """The 1st to 99th percentile: a few outliers do not wash out the colours."""
+    """The 1st to 99th percentile: a few outliers do not wash out the colours.
+
+    Past RANGE_SAMPLE values they are read from every k-th value (a colour range needs no
+    more; at 1,000,000 points the full sort was a third of a recolour).
+    """
+    values = np.asarray(values)
+    if len(values) > RANGE_SAMPLE:
+        values = values[:: -(-len(values) // RANGE_SAMPLE)]
     finite = np.asarray(values, np.float64)
     finite = finite[np.isfinite(finite)]
     if not len(finite):
