@@ -77,6 +77,7 @@ class TrainingController(QObject):
         self._data_dialog: DataDialog | None = None
         self.message_box: QMessageBox | None = None  # the last message shown (tests read it)
         self.snapshot_every = SNAPSHOT_EVERY  # steps between live-view snapshots; 0: none
+        self.follow_live = True  # the live training view opens and follows each run
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -297,6 +298,7 @@ class TrainingController(QObject):
         dialog.deleteLater()
         config = dialog.config()
         if result == QDialog.DialogCode.Accepted and config is not None and not self._closing:
+            self.follow_live = dialog.follow_live()
             self.start(config, device=dialog.device(), data_dir=dialog.data_dir())
 
     @Slot(object)
