@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from screenshots import DOCS, MNIST_VAE_2D, WITH_DOCK, fresh_settings, pump, save, wait_for
 
+from latentlab.core.explore.replay import save_replay_gif
 from latentlab.core.vae.config import PRESETS
 from latentlab.gui.app import configure
 from latentlab.gui.main_window import MainWindow
@@ -55,9 +57,11 @@ def main() -> None:
     wait_for(lambda: not controller.is_running, 900, "the run to finish")
     done: list[object] = []
     live.gif_written.connect(lambda *args: done.append(args))
-    live.export_gif(DOCS / "live-view-replay.gif")
+    live.export_gif(Path(tempfile.gettempdir()) / "latentlab-live-view.gif")  # as the button does
     wait_for(lambda: bool(done), 300, "the GIF")
-    print("wrote", DOCS / "live-view.png", "and", done[0])
+    # the docs' copy: the snapshots alone, smaller, to keep the repository light
+    frames = save_replay_gif(live.replay, DOCS / "live-view-replay.gif", 160, between=0, size=280)
+    print("wrote", DOCS / "live-view.png", "and the replay GIF:", frames, "frames; app:", done[0])
     from latentlab.gui.file_actions import discard_unsaved
 
     window.files.ask_unsaved = discard_unsaved

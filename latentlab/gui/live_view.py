@@ -72,9 +72,10 @@ class LiveViewPanel(QWidget):
         self.plot.getPlotItem().setLabel("bottom", "aligned PC 1")
         self.plot.getPlotItem().setLabel("left", "aligned PC 2")
         self.plot.getPlotItem().disableAutoRange()
+        self.plot.setAspectLocked(True)  # aligned frames keep distances: so does the picture
         self.points = pg.ScatterPlotItem(size=4, pen=None, pxMode=True)
         self.plot.addItem(self.points)
-        self.image = DigitView("Current point, current weights")
+        self.image = DigitView("Current point")
         self.image.setMinimumWidth(150)
         self.step_label = QLabel(NO_RUN)
         self.step_label.setObjectName("liveStep")
