@@ -368,7 +368,7 @@ class LiveView(QObject):
     def _put(self, coords: np.ndarray) -> None:
         self._shown = coords
         if self.dock.isVisible():
-            self.panel.points.setData(x=coords[:, 0], y=coords[:, 1], brush=self._brushes)
+            move_points(self.panel.points, coords, self._brushes)
 
     def _after_frame(self) -> None:
         assert self.replay is not None
@@ -565,6 +565,26 @@ class LiveView(QObject):
         self.panel.export_button.setEnabled(frames > 0)
         if frames == 0 and self.replay is None:
             self.panel.step_label.setText(NO_RUN)
+
+
+def move_points(item: pg.ScatterPlotItem, coords: np.ndarray, brushes: list[Any]) -> None:
+    """Draw `coords` (N, 2) with `brushes`: new points by setData, the same N moved in place.
+
+    An animation tick moves the same points: rewriting their x and y and telling pyqtgraph what
+    `addPoints` tells it (geometry and bounds changed, repaint) is a fraction of a `setData`,
+    which rebuilds every spot's record and brush (about 6 ms for 2,000 points).
+    """
+    data = item.data
+    if len(data) != len(coords) or len(brushes) != len(coords):
+        item.setData(x=coords[:, 0], y=coords[:, 1], brush=brushes)
+        return
+    data["x"] = coords[:, 0]
+    data["y"] = coords[:, 1]
+    item.prepareGeometryChange()
+    item.informViewBoundsChanged()
+    item.bounds = [None, None]
+    item.invalidate()
+    item.sigPlotChanged.emit(item)
 
 
 def _thaw(frozen: tuple) -> Replay:
