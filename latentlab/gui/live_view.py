@@ -298,7 +298,7 @@ class LiveView(QObject):
         own = self.state.loaded and self.state.latent_dim == d
         z = self.state.z if own else np.zeros(d, np.float32)
         k = self.state.class_index if self.state.loaded else 0
-        image = decoder.decode(z, k)
+        image = np.nan_to_num(decoder.decode(z, k), nan=0.0)  # a run gone NaN shows blank
         where = "the explorer's point" if own else "the origin (the open model has another size)"
         cls = f", class {k}" if decoder.config.conditional else ""
         self.panel.image.set_image(image, f"{where}{cls}, weights of step {step:,}")

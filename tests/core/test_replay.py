@@ -232,6 +232,25 @@ def test_a_malformed_replay_is_refused(tmp_path, arrays, problem):
         load_replay(path)
 
 
+def test_a_small_file_that_unpacks_to_a_lot_is_refused(tmp_path, monkeypatch):
+    from latentlab.core.explore import replay as module
+
+    path = tmp_path / "bomb.npz"
+    np.savez_compressed(
+        path,
+        format_version=np.array(1),
+        steps=np.array([0]),
+        epochs=np.array([0]),
+        means=np.zeros((1, 50_000, 8), np.float32),  # 1.6 MB of zeros, a few kB on disk
+    )
+    assert path.stat().st_size < 100_000
+    monkeypatch.setattr(module, "MAX_UNPACKED_BYTES", 1_000_000)
+    with pytest.raises(ReplayFileError, match="unpack"):
+        load_replay(path)
+    monkeypatch.setattr(module, "MAX_UNPACKED_BYTES", 10_000_000)
+    assert len(load_replay(path)) == 1
+
+
 def test_not_a_zip_and_not_a_file_are_refused(tmp_path):
     junk = tmp_path / "junk.replay.npz"
     junk.write_bytes(b"PK\x03\x04 this is no zip")

@@ -29,6 +29,7 @@ from latentlab.core.safe_read import FileRefused, describe_size, open_regular, r
 MODES = ("aligned", "fixed")
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 1 << 30  # a replay of 2,000 points is a few MiB; anything past 1 GiB is not one
+MAX_UNPACKED_BYTES = 4 << 30  # what its arrays may unpack to: a small file must not fill memory
 REPLAY_SUFFIX = ".replay.npz"
 WEIGHT_PREFIX = "weights/"
 # Matplotlib's tab10 (the scatter's class colours), as RGB for pictures drawn without Qt.
@@ -280,6 +281,18 @@ def load_replay(path: str | Path) -> Replay:
         raise ReplayFileError(f"{shown}: {exc.problem}") from None
     except OSError as exc:
         raise ReplayFileError(f"{shown}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise ReplayFileError(
+            f"{shown}: not a latentlab replay (not a .npz archive): {exc}"
+        ) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ReplayFileError(
+            f"{shown}: its arrays would unpack to {describe_size(unpacked)}, more than any replay "
+            f"({describe_size(MAX_UNPACKED_BYTES)}); not a latentlab replay"
+        )
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
