@@ -46,11 +46,18 @@ _STUB = (
 )
 
 
-def train_config() -> Any:
-    """The default preset, with enough epochs that every segment ends by cancellation."""
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("live_view")
+    group.add_argument("--live-preset", help="the recipe trained (default: the app's own)")
+    group.add_argument("--live-rounds", type=int, help="off/on pairs of runs")
+    group.add_argument("--live-batches", type=int, help="batches per run")
+
+
+def train_config(preset: str | None = None) -> Any:
+    """The preset (default: the app's), with enough epochs that every segment is cancelled."""
     from latentlab.core.vae.config import DEFAULT_PRESET, PRESETS
 
-    return PRESETS[DEFAULT_PRESET].config.replace(epochs=100)
+    return PRESETS[preset or DEFAULT_PRESET].config.replace(epochs=100)
 
 
 def done_batches(progress: Any) -> int:
@@ -91,8 +98,13 @@ def measure() -> dict[str, Any]:
     controller, live = window.training, window.live_view
     if controller is None:
         raise RuntimeError("the window has no training controller")
-    config = train_config()
-    out: dict[str, Any] = {"on": [], "off": [], "snapshot_every": SNAPSHOT_EVERY}
+    config = train_config(params.get("preset"))
+    out: dict[str, Any] = {
+        "on": [],
+        "off": [],
+        "snapshot_every": SNAPSHOT_EVERY,
+        "preset": params.get("preset") or train_config_name(),
+    }
     for _ in range(params["rounds"]):
         for side in ("off", "on"):
             controller.snapshot_every = SNAPSHOT_EVERY if side == "on" else 0
@@ -214,7 +226,11 @@ def run(args: argparse.Namespace) -> list[Result]:
             "repo": str(REPO),
             "bench": str(BENCH_DIR),
             "env": python_env(),
+            "preset": getattr(args, "live_preset", None),
         }
+        for key in ("rounds", "batches"):
+            if getattr(args, f"live_{key}", None):
+                params[key] = plan[key] = int(getattr(args, f"live_{key}"))
         env = gui_setup.subprocess_env(scratch, data, params, PARAMS_ENV)
         log(
             f"live_view: {plan['rounds']} rounds of {plan['batches']} batches, "
@@ -242,7 +258,15 @@ def results_from(
     late = [[max(0.0, 1000 * g - HEARTBEAT_MS) for g in seg["gaps"]] for seg in out["on"]]
     pooled = [v for seg in late for v in seg]
     snaps = [seg["snapshots"] for seg in out["on"]]
-    what = f"{len(out['on'])} runs of {plan['batches']} batches of {train_config_name()}"
+    preset = out.get("preset") or train_config_name()
+    what = f"{len(out['on'])} runs of {plan['batches']} batches of {preset}"
+    snapshot_ms = out.get("snapshot_ms", [])
+    shares = []
+    if snapshot_ms:
+        one = sorted(snapshot_ms)[len(snapshot_ms) // 2] / 1000
+        for seg, rate in zip(out["on"], on_rates, strict=False):
+            if rate:
+                shares.append(100 * seg["snapshots"] * one / (plan["batches"] / rate))
     return [
         result_from(
             "live view on / off: training time per batch",
@@ -281,8 +305,16 @@ def results_from(
         ),
         result_from(
             "one snapshot on the worker: encode 2,000 test images, copy the decoder",
-            out.get("snapshot_ms", []),
+            snapshot_ms,
             "ms",
+        ),
+        result_from(
+            "snapshot work on the worker, share of the training time",
+            shares,
+            "%",
+            "<= 10",
+            "snapshots of a run x one snapshot's time / the run's time: the engine's own cost, "
+            "free of the machine's noise",
         ),
     ]
 
@@ -304,6 +336,7 @@ if __name__ == "__main__":  # python benchmarks/bench_live_view.py [--quick]
     parser.add_argument("--data-dir")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--model")
+    add_arguments(parser)
     parser.add_argument("--json")
     ns = parser.parse_args()
     rows = run(ns)
