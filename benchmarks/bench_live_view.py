@@ -6,7 +6,7 @@ several times, cancelled after a fixed number of batches, alternating:
 
 - live view ON: a snapshot of 2,000 test images every `SNAPSHOT_EVERY` steps (the app's
   default), the dock open and following, so each snapshot is encoded on the worker, crosses the
-  threads, is aligned (Procrustes) and animated (200 ms of 15 ms ticks), and the explorer's
+  threads, is aligned (Procrustes) and animated (200 ms of 20 ms ticks), and the explorer's
   point is decoded with its weights;
 - live view OFF: no snapshots (`snapshot_every = 0`), the dock closed.
 
@@ -315,7 +315,7 @@ def results_from(
             "snapshots that reached the GUI per run",
             snaps,
             "count",
-            note="throttled to 2 a second at most",
+            note="throttled to one a second at most",
         ),
         result_from(
             "one snapshot on the worker: encode 2,000 test images, copy the decoder",

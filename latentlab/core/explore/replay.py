@@ -81,12 +81,15 @@ class Replay:
     means: list[np.ndarray] = field(default_factory=list)  # (N, d) float32 per snapshot
     _frames: list[np.ndarray] = field(default_factory=list, repr=False)
     _fixed: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _lo: np.ndarray | None = field(default=None, repr=False)  # running bounds of all frames
+    _hi: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"replay mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         given = list(zip(self.steps, self.epochs, self.means, strict=True))
         self.steps, self.epochs, self.means, self._frames = [], [], [], []
+        self._lo = self._hi = None
         for step, epoch, means in given:
             self.add(step, epoch, means)
 
@@ -112,6 +115,9 @@ class Replay:
         self.epochs.append(int(epoch))
         self.means.append(means)
         self._frames.append(frame)
+        lo, hi = frame.min(axis=0), frame.max(axis=0)
+        self._lo = lo if self._lo is None else np.minimum(self._lo, lo)
+        self._hi = hi if self._hi is None else np.maximum(self._hi, hi)
         return frame
 
     def _frame(self, x: np.ndarray) -> np.ndarray:
@@ -144,10 +150,9 @@ class Replay:
 
     def bounds(self, margin: float = 0.05) -> tuple[float, float, float, float]:
         """(x0, x1, y0, y1) that hold every frame, with a `margin` share around it."""
-        if not self._frames:
+        if self._lo is None or self._hi is None:
             return (-1.0, 1.0, -1.0, 1.0)
-        allc = np.concatenate(self._frames)
-        lo, hi = allc.min(axis=0), allc.max(axis=0)
+        lo, hi = self._lo.astype(np.float64), self._hi.astype(np.float64)
         pad = np.maximum((hi - lo) * margin, 1e-6)
         return (
             float(lo[0] - pad[0]),

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 SUBSET_SIZE = 2000  # test images encoded for each snapshot
 SNAPSHOT_EVERY = 200  # optimizer steps between snapshots (plus one at each epoch's end)
-SNAPSHOT_INTERVAL_S = 0.5  # at most two snapshots a second reach the GUI (epoch ends always do)
+SNAPSHOT_INTERVAL_S = 1.0  # at most one snapshot a second reaches the GUI (epoch ends always do)
 DECODER_PREFIX = "decoder."
 
 
