@@ -45,6 +45,7 @@ from .image_pane import ImagePane
 from .insight_tools import InsightTools
 from .latent_scatter import LatentScatter
 from .latent_sliders import LatentSliders
+from .live_view import LiveView
 from .message_page import MessagePage
 from .model_info_dialog import info_dialog
 from .model_loader import ModelLoader, TestDataLoader, load_test_data
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         self.counterfactual_tools = CounterfactualTools(shell)  # counterfactual, decision map
         self.selection_tools = SelectionTools(shell)  # lasso selections, A -> B
         self.selection_tools.direction_sink = self.direction_tools.add_vector  # A -> B a slider
+        self.live_view = LiveView(shell, self.training, self.view_menu)  # View > Live training
         self._model_tools = self._tools_needing_a_model()
         morph = self.explore_tools.morph_panel  # a played frame moves the sliders with the image
         morph.frame_shown.connect(lambda i: self.sliders.show_point(morph.frame_z(i)))
@@ -555,6 +557,7 @@ class MainWindow(QMainWindow):
         self.counterfactual_tools.shutdown()
         self.scatter.thumbnails.shutdown()
         self.scatter.training.shutdown()
+        self.live_view.shutdown()
         if self._preferences is not None:
             self._preferences.done(0)  # a download it started is cancelled and joined
         if self._import_dialog is not None:

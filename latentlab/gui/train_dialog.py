@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -115,6 +116,12 @@ class TrainDialog(QDialog):
         data_row.addWidget(self.data_dir_edit, 1)
         data_row.addWidget(self.browse_button)
 
+        self.follow_check = QCheckBox("Follow training live")
+        self.follow_check.setChecked(True)
+        self.follow_check.setToolTip(
+            "Open the Live training view (Ctrl+Shift+V): the latent space forming as it trains"
+        )
+
         self.error_label = QLabel()
         self.error_label.setObjectName("dialogError")
         self.error_label.setStyleSheet("color: #d62728;")
@@ -135,6 +142,7 @@ class TrainDialog(QDialog):
         form.addRow("Dataset", self.dataset_combo)
         form.addRow("Device", self.device_combo)
         form.addRow("Data folder", data_row)
+        form.addRow("", self.follow_check)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -205,6 +213,10 @@ class TrainDialog(QDialog):
     def device(self) -> str:
         return self.device_combo.currentText()
 
+    def follow_live(self) -> bool:
+        """Whether the live training view should open and follow the run."""
+        return self.follow_check.isChecked()
+
     def data_dir(self) -> str | None:
         text = self.data_dir_edit.text().strip()
         return text or None
@@ -232,6 +244,7 @@ class TrainDialog(QDialog):
         settings.setValue(f"{SETTINGS_KEY}/config", config.to_json())
         settings.setValue(f"{SETTINGS_KEY}/device", self.device())
         settings.setValue(f"{SETTINGS_KEY}/data_dir", self.data_dir() or "")
+        settings.setValue(f"{SETTINGS_KEY}/follow_live", self.follow_live())
 
     def _restore(self) -> None:
         settings = QSettings()
@@ -248,6 +261,8 @@ class TrainDialog(QDialog):
         if device in DEVICES:
             self.device_combo.setCurrentText(device)
         self.data_dir_edit.setText(str(settings.value(f"{SETTINGS_KEY}/data_dir", "")))
+        follow = settings.value(f"{SETTINGS_KEY}/follow_live", True)
+        self.follow_check.setChecked(str(follow).lower() not in ("false", "0"))
 
     # --- slots ------------------------------------------------------------------------------------
     @Slot(int)

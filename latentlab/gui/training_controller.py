@@ -22,6 +22,7 @@ from latentlab.core.text import first_line, one_line
 from latentlab.core.vae.config import Config
 from latentlab.core.vae.events import BatchProgress, Cancelled, EpochEnd, Failed, Finished, Started
 from latentlab.core.vae.record import ModelRecord
+from latentlab.core.vae.snapshots import SNAPSHOT_EVERY, LatentSnapshot
 from latentlab.core.vae.training_job import BatchReport, DataMissing
 
 from .data_dialog import DataDialog
@@ -57,6 +58,8 @@ class TrainingController(QObject):
 
     model_trained = Signal(object)  # ModelRecord
     running_changed = Signal(bool)
+    run_started = Signal(object)  # Config: a new run began (the live view starts a new replay)
+    snapshot_received = Signal(object)  # LatentSnapshot (throttled by the job)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +76,8 @@ class TrainingController(QObject):
         self._dialog: TrainDialog | None = None
         self._data_dialog: DataDialog | None = None
         self.message_box: QMessageBox | None = None  # the last message shown (tests read it)
+        self.snapshot_every = SNAPSHOT_EVERY  # steps between live-view snapshots; 0: none
+        self.follow_live = True  # the live training view opens and follows each run
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -117,7 +122,9 @@ class TrainingController(QObject):
         if self._refuse_if_running():
             return False
         run = _Run(next(_run_ids), config, device, data_dir)
-        worker = training_worker(config, device=device, data_dir=data_dir)
+        worker = training_worker(
+            config, device=device, data_dir=data_dir, snapshot_every=self.snapshot_every
+        )
         # The run's id rides along: a late signal of a run that was shut down is recognisable.
         worker.yielded.connect(lambda ev: self._on_event(run.id, ev))
         worker.returned.connect(lambda outcome: self._on_outcome(run.id, outcome))
@@ -133,6 +140,7 @@ class TrainingController(QObject):
         with contextlib.suppress(DataError):  # an unknown dataset: the worker reports it
             self.panel.set_class_names(list(datasets.get_spec(config.dataset).class_names))
         worker.start()
+        self.run_started.emit(config)
         self.running_changed.emit(True)
         return True
 
@@ -213,6 +221,8 @@ class TrainingController(QObject):
             case EpochEnd():
                 self._epochs_done = ev.epoch
                 self.panel.show_epoch(ev)
+            case LatentSnapshot():
+                self.snapshot_received.emit(ev)
             case _:
                 log.warning("unknown training event %r", ev)
 
@@ -288,6 +298,7 @@ class TrainingController(QObject):
         dialog.deleteLater()
         config = dialog.config()
         if result == QDialog.DialogCode.Accepted and config is not None and not self._closing:
+            self.follow_live = dialog.follow_live()
             self.start(config, device=dialog.device(), data_dir=dialog.data_dir())
 
     @Slot(object)

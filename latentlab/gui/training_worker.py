@@ -44,10 +44,11 @@ def training_worker(
     device: str = "auto",
     data_dir: str | None = None,
     progress_interval_s: float = PROGRESS_INTERVAL_S,
+    snapshot_every: int = 0,
     parent: QObject | None = None,
 ) -> GeneratorWorker:
-    """A worker (not started) for one run: ``yielded`` carries ``Started``, ``BatchReport`` and
-    ``EpochEnd``; ``returned`` the outcome (``Finished``, ``Failed`` or ``DataMissing``);
+    """A worker (not started) for one run: ``yielded`` carries ``Started``, ``BatchReport``,
+    ``EpochEnd`` (and ``LatentSnapshot`` every ``snapshot_every`` steps, if > 0); ``returned`` the outcome (``Finished``, ``Failed`` or ``DataMissing``);
     ``cancelled`` the record of the last finished epoch (or None); ``errored`` a bug."""
     return GeneratorWorker(
         lambda token: training_job(
@@ -56,6 +57,7 @@ def training_worker(
             data_dir=data_dir,
             cancel=token,
             progress_interval_s=progress_interval_s,
+            snapshot_every=snapshot_every,
         ),
         name="latentlab-training",
         parent=parent,

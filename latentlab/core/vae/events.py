@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from latentlab.core.vae.record import ModelRecord
+from latentlab.core.vae.snapshots import LatentSnapshot
 
 
 @dataclass(frozen=True)
@@ -88,4 +89,4 @@ class Failed:
     record: ModelRecord | None  # last good weights (end of the last finished epoch), if any
 
 
-TrainEvent = Started | BatchProgress | EpochEnd | Finished | Cancelled | Failed
+TrainEvent = Started | BatchProgress | LatentSnapshot | EpochEnd | Finished | Cancelled | Failed

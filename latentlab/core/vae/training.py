@@ -32,6 +32,7 @@ from latentlab.core.vae.events import (
 from latentlab.core.vae.model import VAE, loss_parts
 from latentlab.core.vae.precision import precision_name, resolve_precision
 from latentlab.core.vae.record import ModelRecord, TestEncoding
+from latentlab.core.vae.snapshots import SnapshotPlan, SnapshotTaker
 from latentlab.core.vae.train_step import make_step
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ def run_training(
     cancel: Cancel = None,
     progress_every: int = 10,
     fit_density: bool = True,
+    snapshots: SnapshotPlan | None = None,
 ) -> Iterator[TrainEvent]:
     """Train a model from scratch, yielding events; the last is Finished or Failed.
 
@@ -140,6 +142,8 @@ def run_training(
     With `fit_density`, the finished model gets its class mixtures (`core.vae.density`), fitted
     to its encoded training set; each epoch's sample row draws from a quick one-Gaussian-per-class
     fit of a few thousand training images (a cancelled or failed run's record has no density).
+    With `snapshots`, it also yields a `LatentSnapshot` of a fixed test subset before the first
+    step, every `snapshots.every` steps and at each epoch's end (`core.vae.snapshots`).
     """
     dev = resolve_device(device)
     dtype = resolve_precision(precision, dev)
@@ -162,8 +166,14 @@ def run_training(
         model.load_state_dict(snapshot)
         return _record(model, config, dataset, data, history, start, dev, dtype)
 
+    taker = None
+    if snapshots is not None:
+        taker = SnapshotTaker(snapshots, config, data.x_test, dataset.test_labels)
+    steps = 0
     try:
         yield Started(config.epochs, batches, n, str(dev), precision_name(dtype))
+        if taker is not None:
+            yield taker.take(model, 0, 0)
         for epoch in range(1, config.epochs + 1):
             model.train()
             order = torch.randperm(n, generator=gen, device=dev)
@@ -177,6 +187,7 @@ def run_training(
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
+                steps += 1
                 with torch.no_grad():
                     batch = torch.stack([parts.total, parts.recon, parts.kl, parts.classifier])
                     sums += batch.double() * len(xb)
@@ -191,6 +202,10 @@ def run_training(
                         epoch, config.epochs, b + 1, batches, loss, time.perf_counter() - start
                     )
                     window, window_batches = torch.zeros((), device=dev), 0
+                if taker is not None and b < batches - 1 and taker.due(steps):
+                    yield taker.take(model, steps, epoch)
+            if taker is not None:
+                yield taker.take(model, steps, epoch, epoch_end=True)
             train_summary = LossSummary(*(sums / n).tolist())
             test_summary, accuracy = evaluate(model, data.x_test, data.y_test, config)
             if not all(math.isfinite(v) for v in test_summary.as_dict().values()):

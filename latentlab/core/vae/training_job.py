@@ -2,7 +2,7 @@
 share of the CPU, train, and send on a throttled, smoothed stream of plain events.
 
 `training_job` is a generator for any driver (the GUI's worker, a test, a notebook): it yields
-``Started``, ``BatchReport`` (throttled), ``EpochEnd`` ..., returns the run's outcome (``Finished``,
+``Started``, ``BatchReport`` (throttled), ``LatentSnapshot`` (throttled, when asked for), ``EpochEnd`` ..., returns the run's outcome (``Finished``,
 ``Failed`` or ``DataMissing``) and, cancelled, raises `JobCancelled` carrying the last finished
 epoch's record. torch is imported when the job runs, not when this module is imported.
 """
@@ -17,6 +17,13 @@ from latentlab.core.errors import DataError
 from latentlab.core.jobs import Cancel, JobCancelled, Throttle, check_cancelled
 from latentlab.core.vae.config import Config
 from latentlab.core.vae.events import BatchProgress, EpochEnd, Failed, Finished, Started
+from latentlab.core.vae.snapshots import (
+    SNAPSHOT_INTERVAL_S,
+    SUBSET_SIZE,
+    LatentSnapshot,
+    SnapshotPlan,
+    SnapshotThrottle,
+)
 
 PROGRESS_INTERVAL_S = 0.2  # at most five batch reports a second reach the GUI
 SMOOTHING = 0.1  # weight of the newest report in the moving average of the batch loss
@@ -52,7 +59,7 @@ class LossSmoother:
 
 
 Outcome = Finished | Failed | DataMissing
-JobEvent = Started | BatchReport | EpochEnd
+JobEvent = Started | BatchReport | LatentSnapshot | EpochEnd
 
 
 def training_job(
@@ -62,8 +69,15 @@ def training_job(
     data_dir: str | None = None,
     cancel: Cancel = None,
     progress_interval_s: float = PROGRESS_INTERVAL_S,
+    snapshot_every: int = 0,
+    snapshot_interval_s: float = SNAPSHOT_INTERVAL_S,
 ) -> Generator[JobEvent, None, Outcome]:
-    """Load ``config.dataset``, train it at a lower priority, report; see the module docstring."""
+    """Load ``config.dataset``, train it at a lower priority, report; see the module docstring.
+
+    ``snapshot_every`` > 0 sends a `LatentSnapshot` of a fixed test subset every that many steps
+    (the live training view), at most one per ``snapshot_interval_s`` (the newest held back goes
+    at the next chance); the initial one and each epoch's end always go.
+    """
     try:
         dataset = datasets.load_dataset(config.dataset, data_dir)
     except DataError as exc:
@@ -77,9 +91,21 @@ def training_job(
     niced = lower_thread_priority()  # before torch starts its threads: they inherit it
     limit_torch_threads(torch, spare_core=not niced)
     throttle, smoother = Throttle(progress_interval_s), LossSmoother()
-    events = run_training(config, dataset, device=device, cancel=cancel)
+    plan = None
+    if snapshot_every > 0:
+        plan = SnapshotPlan(snapshot_every, SUBSET_SIZE, config.seed)
+    snapshots = SnapshotThrottle(snapshot_interval_s)
+    events = run_training(config, dataset, device=device, cancel=cancel, snapshots=plan)
     try:
         for ev in events:
+            if isinstance(ev, LatentSnapshot):
+                ready = snapshots.offer(ev, force=ev.epoch_end or ev.step == 0)
+                if ready is not None:
+                    yield ready
+                continue
+            held = snapshots.pending()
+            if held is not None:
+                yield held
             if isinstance(ev, BatchProgress):
                 smoothed = smoother.update(ev.loss)
                 if throttle.ready(force=ev.batch == ev.batches):
