@@ -306,7 +306,7 @@ class Histogram(pg.PlotWidget):
         self.counts = np.zeros(0, np.int64)
 
     def show_values(self, values: np.ndarray, low: float, high: float) -> None:
-        finite = np.asarray(values, np.float64)
+        finite = np.asarray(values, np.float32)
         finite = finite[np.isfinite(finite)]
         lo = min(low, float(finite.min())) if len(finite) else low
         hi = max(high, float(finite.max())) if len(finite) else high
