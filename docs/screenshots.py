@@ -19,6 +19,7 @@ The morph GIF `docs/morph-3-to-8.gif` is made by the CLI, not by this script:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -72,6 +73,8 @@ def fresh_settings() -> None:
     """Point QSettings at a new empty folder: the next window starts as on a first run."""
     folder = tempfile.mkdtemp(dir=SETTINGS_ROOT.name)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
+    # Directions kept beside the bundled (read-only) models: none from an earlier session.
+    os.environ["LATENTLAB_DIRECTIONS_DIR"] = str(Path(folder) / "directions")
 
 
 def check_test_images(window: MainWindow) -> None:

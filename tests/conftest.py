@@ -39,6 +39,15 @@ def _isolated_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch):
+    """Directions kept beside read-only models (sidecars) and map caches go to a throwaway
+    folder, never into the user's data folder (a bundled model's sidecar would outlive the test)."""
+    data = tmp_path_factory.mktemp("xdg-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("LATENTLAB_DIRECTIONS_DIR", str(data / "directions"))
+
+
 # --- a tiny dataset on disk -----------------------------------------------------------------
 
 
