@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 from latentlab.core.data.train_split import load_training_split
 from latentlab.core.explore.projection import NonlinearProjection
@@ -26,6 +26,7 @@ from latentlab.core.explore.training_points import TrainingPoints, encode_traini
 from latentlab.core.jobs import Progress
 from latentlab.core.text import first_line
 
+from .map_controls import PROGRESS_WIDTH, ElidedLabel
 from .point_cloud import PointCloud
 from .workers import GeneratorWorker, LatestJob
 
@@ -51,13 +52,16 @@ class TrainingControls(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel("")
+        self.label = ElidedLabel("")  # a long stage is cut, never widening the window
         self.bar = QProgressBar()
-        self.bar.setMaximumWidth(160)
+        self.bar.setFixedWidth(PROGRESS_WIDTH)
         self.cancel = QPushButton("Cancel")
         self.cancel.setToolTip("Stop encoding the training images")
         for widget in (self.label, self.bar, self.cancel):
             layout.addWidget(widget)
+        layout.setStretch(0, 1)
+        # The colour row must not ask for more width while encoding: the label gives way.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setVisible(False)
 
     def show_progress(self, progress: Progress) -> None:
