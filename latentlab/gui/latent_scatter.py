@@ -204,6 +204,10 @@ class LatentScatter(QWidget):
             item.getViewBox(), state, self._class_colours, self._shown_classes, self
         )
         self.training.layer.covers.append(self._legend)
+        # The card is of the point under the cursor: a zoom or pan moves the points away from
+        # it, hiding a layer or a class may hide its point. It goes (the next move finds anew).
+        item.getViewBox().sigRangeChanged.connect(self._hide_hover)
+        self.training.action.toggled.connect(self._hide_hover)
         item.getViewBox().mouseClickEvent = _empty_click_handler(self, item.getViewBox())
         skip_hover_while_dragging(self._plot.scene())
 
@@ -500,6 +504,7 @@ class LatentScatter(QWidget):
         class colours as levels, or the value levels with the greyed-out points first."""
         if self._filling:
             return
+        self._hide_hover()  # a class hidden (or recoloured): the card's point may be gone
         self.thumbnails.layer.update()
         self.training.refresh()  # the training points follow the legend's toggles
         names = len(self._names)
@@ -556,6 +561,11 @@ class LatentScatter(QWidget):
         else:
             x, y = self.state.points_2d()[index] if index >= 0 else self.training.xy(-1 - index)
             self.hover.show(index, float(x), float(y), text)
+
+    @Slot()
+    def _hide_hover(self, *_args: object) -> None:
+        self.hover.hide()
+        self.last_tip = ""
 
     @Slot(int)
     def _on_mode_changed(self, mode: int) -> None:

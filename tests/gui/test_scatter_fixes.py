@@ -5,9 +5,13 @@ stale layout."""
 
 from __future__ import annotations
 
+import numpy as np
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
 from latentlab.core.jobs import Progress
+
+from .test_scatter_scale import WAIT_MS, make_scatter
 
 
 def min_width(window) -> int:
@@ -33,3 +37,63 @@ def test_a_map_computing_does_not_raise_the_windows_minimum_width(
     assert controls.progress.isVisible() and training.isVisible()
     assert min_width(window) <= before
     assert controls.status.toolTip() == controls.status.text()  # the whole text, where cut
+
+
+def show_training(qtbot, n: int = 300, seed: int = 3):
+    """A scatter with `n` training points drawn (random images, classes in turn)."""
+    state, scatter = make_scatter(qtbot)
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 28, 28, 1), dtype=np.uint8)
+    labels = (np.arange(n) % 10).astype(np.uint8)
+    tools = scatter.training
+    tools._loader = lambda _dataset: (images, labels)
+    with qtbot.waitSignal(tools.encoded, timeout=WAIT_MS):
+        tools.action.setChecked(True)
+    return state, scatter, images, labels
+
+
+def lone_training_point(state, scatter) -> int:
+    """The training point farthest from every test point, zoomed in on."""
+    tools = scatter.training
+    train_xy = state.projection.project(tools.points.mu)
+    gap = np.linalg.norm(train_xy[:, None] - state.points_2d()[None], axis=-1).min(axis=1)
+    index = int(np.argmax(gap))
+    x, y = (float(v) for v in train_xy[index])
+    box = scatter.plot_widget.getPlotItem().getViewBox()
+    box.setRange(xRange=(x - 0.2, x + 0.2), yRange=(y - 0.2, y + 0.2), padding=0)
+    QApplication.processEvents()
+    return index
+
+
+def hover_over(qtbot, scatter, x: float, y: float) -> None:
+    view = scatter.plot_widget
+    qtbot.mouseMove(view.viewport(), QPoint(2, 2))  # from elsewhere: a move, even to the same spot
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(scatter.scene_pos(x, y)))
+    qtbot.waitUntil(lambda: scatter.hover.shown, timeout=WAIT_MS)
+
+
+def test_the_hover_card_goes_on_a_zoom_and_when_its_layer_or_class_is_hidden(
+    qtbot, unthrottled_mouse
+):
+    state, scatter, _images, labels = show_training(qtbot)
+    box = scatter.plot_widget.getPlotItem().getViewBox()
+    x, y = (float(v) for v in state.points_2d()[0])
+    box.setRange(xRange=(x - 0.2, x + 0.2), yRange=(y - 0.2, y + 0.2), padding=0)
+    QApplication.processEvents()
+    hover_over(qtbot, scatter, x, y)
+    assert scatter.hover.caption.startswith("test image #")
+    box.scaleBy((0.5, 0.5))  # a mouse-wheel step: the point is no longer under the cursor
+    QApplication.processEvents()
+    assert not scatter.hover.shown
+    # A training point's card goes when the training points are hidden ...
+    index = lone_training_point(state, scatter)
+    hover_over(qtbot, scatter, *scatter.training.xy(index))
+    assert scatter.hover.caption.startswith("training image #")
+    scatter.training.action.setChecked(False)
+    assert not scatter.hover.shown
+    # ... and when its class is hidden from the legend.
+    scatter.training.action.setChecked(True)
+    qtbot.waitUntil(lambda: len(scatter.training.layer) == len(labels), timeout=WAIT_MS)
+    hover_over(qtbot, scatter, *scatter.training.xy(index))
+    scatter.class_items()[int(labels[index])].setVisible(False)
+    assert not scatter.hover.shown
