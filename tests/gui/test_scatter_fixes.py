@@ -97,3 +97,24 @@ def test_the_hover_card_goes_on_a_zoom_and_when_its_layer_or_class_is_hidden(
     hover_over(qtbot, scatter, *scatter.training.xy(index))
     scatter.class_items()[int(labels[index])].setVisible(False)
     assert not scatter.hover.shown
+
+
+def test_a_clicked_training_point_shows_its_image_until_the_point_moves(
+    qtbot, open_explorer_window, cvae_file
+):
+    window = open_explorer_window(cvae_file)
+    state, tools, pane = window.state, window.scatter.training, window.image_pane
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, (40, 28, 28, 1), dtype=np.uint8)
+    labels = (np.arange(40) % 10).astype(np.uint8)
+    tools._loader = lambda _dataset: (images, labels)
+    with qtbot.waitSignal(tools.encoded, timeout=WAIT_MS):
+        tools.action.setChecked(True)
+    tools.layer.point_clicked.emit(7)  # as a click on training point 7
+    assert pane.decoded.title() == "Reconstruction of training image #7"
+    assert pane.original.title() == "Training image #7"
+    np.testing.assert_allclose(pane.original.image(), images[7, ..., 0] / 255.0, atol=1e-6)
+    assert state.class_names[int(labels[7])] in pane.original.caption()
+    state.set_z(np.asarray(state.z) + 0.5)  # a slider moved: no longer that image's latent
+    assert pane.original.title() == "Test image" and pane.original.image() is None
+    assert not pane.decoded.title().startswith("Reconstruction")
