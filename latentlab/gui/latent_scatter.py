@@ -204,6 +204,9 @@ class LatentScatter(QWidget):
             item.getViewBox(), state, self._class_colours, self._shown_classes, self
         )
         self.training.layer.covers.append(self._legend)
+        self.thumbnails.layer.set_training_count(self._training_in_view)
+        self.training.encoded.connect(self.thumbnails.layer.update)
+        self.training.action.toggled.connect(self.thumbnails.layer.update)
         # The card is of the point under the cursor: a zoom or pan moves the points away from
         # it, hiding a layer or a class may hide its point. It goes (the next move finds anew).
         item.getViewBox().sigRangeChanged.connect(self._hide_hover)
@@ -561,6 +564,11 @@ class LatentScatter(QWidget):
         else:
             x, y = self.state.points_2d()[index] if index >= 0 else self.training.xy(-1 - index)
             self.hover.show(index, float(x), float(y), text)
+
+    def _training_in_view(self) -> int:
+        """How many training points are drawn in the view now (0 while they are hidden)."""
+        layer = self.training.layer
+        return layer.count_in_view() if layer.isVisible() and len(layer) else 0
 
     @Slot()
     def _hide_hover(self, *_args: object) -> None:

@@ -118,3 +118,37 @@ def test_a_clicked_training_point_shows_its_image_until_the_point_moves(
     state.set_z(np.asarray(state.z) + 0.5)  # a slider moved: no longer that image's latent
     assert pane.original.title() == "Test image" and pane.original.image() is None
     assert not pane.decoded.title().startswith("Reconstruction")
+
+
+def test_the_zoom_in_note_counts_the_training_points_and_keeps_clear_of_the_legend(
+    qtbot, open_explorer_window, cvae_file
+):
+    images = (np.random.default_rng(0).uniform(size=(300, 28, 28)) * 255).astype(np.uint8)
+    labels = (np.arange(300) % 10).astype(np.uint8)
+    window = open_explorer_window(test_loader=lambda name: (images, labels))
+    with qtbot.waitSignal(window.test_images.changed, timeout=WAIT_MS):
+        window.open_model(cvae_file)
+    window.resize(900, 700)  # a narrow scatter: a note at the top left ran under the legend
+    scatter = window.scatter
+    tools, training = scatter.thumbnails, scatter.training
+    training._loader = lambda _dataset: (images[:, :, :, None], labels)
+    with qtbot.waitSignal(training.encoded, timeout=WAIT_MS):
+        training.action.setChecked(True)
+    tools.action.setChecked(True)
+    qtbot.waitUntil(lambda: tools.layer.has_atlas, timeout=WAIT_MS)
+    scatter.fit_view()
+    scatter.plot_widget.grab()  # paint
+    in_view = training.layer.count_in_view()
+    assert in_view > 0
+    text = tools.note.textItem.toPlainText()
+    assert text == f"zoom in to see the images (300 test and {in_view} training points in view)"
+    assert tools.note.isVisible()
+    note = tools.note.sceneBoundingRect()
+    view = scatter.plot_widget.getPlotItem().getViewBox().sceneBoundingRect()
+    assert not note.intersects(scatter._legend.sceneBoundingRect())
+    assert note.left() < view.center().x() and note.top() > view.center().y()  # bottom left
+    assert view.contains(note)
+    # Hidden classes are not counted: they are not drawn.
+    scatter.class_items()[0].setVisible(False)
+    scatter.plot_widget.grab()
+    assert tools.note.textItem.toPlainText().startswith("zoom in to see the images (270 test and")
