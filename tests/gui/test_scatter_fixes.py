@@ -6,10 +6,13 @@ stale layout."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QRect, QRectF
+from PySide6.QtGui import QImage, QPainter, QTransform
+from PySide6.QtWidgets import QApplication, QStyleOptionGraphicsItem
 
+from latentlab.core.explore.projection import NonlinearProjection
 from latentlab.core.jobs import Progress
+from latentlab.gui.point_cloud import PointCloud
 
 from .test_scatter_scale import WAIT_MS, make_scatter
 
@@ -152,3 +155,56 @@ def test_the_zoom_in_note_counts_the_training_points_and_keeps_clear_of_the_lege
     scatter.class_items()[0].setVisible(False)
     scatter.plot_widget.grab()
     assert tools.note.textItem.toPlainText().startswith("zoom in to see the images (270 test and")
+
+
+def test_the_old_training_layout_goes_as_soon_as_a_map_is_chosen(qtbot):
+    state, scatter, _images, labels = show_training(qtbot, n=120)
+    tools = scatter.training
+    assert len(tools.layer) == len(labels)
+    coords = np.random.default_rng(4).normal(0, 5, (len(state.points), 2)).astype(np.float32)
+    state.add_map(NonlinearProjection("umap", coords, state.points.mu, ("UMAP 1", "UMAP 2")))
+    with qtbot.waitSignal(tools.encoded, timeout=WAIT_MS):
+        state.set_projection("umap")
+        assert len(tools.layer) == 0  # the PCA layout is not drawn under the map meanwhile
+    assert len(tools.layer) == len(labels)
+
+
+def painted(layer: PointCloud, patch: QRectF | None, size: tuple[int, int]) -> QImage:
+    """The layer painted as the scene paints it, into an image; only `patch` exposed."""
+    image = QImage(*size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    painter = QPainter(image)
+    painter.setTransform(layer.deviceTransform(QTransform()))
+    option = QStyleOptionGraphicsItem()
+    option.exposedRect = patch if patch is not None else layer.boundingRect()
+    if patch is not None:
+        painter.setClipRect(patch)
+    layer.paint(painter, option, None)
+    painter.end()
+    return image
+
+
+def test_a_partial_repaint_of_the_density_image_shows_the_same_cells_as_a_full_one(qtbot):
+    _state, scatter, _images, _labels = show_training(qtbot, n=600)
+    layer = scatter.training.layer
+    layer.lod_points = 50  # 600 points in view: the density image
+    scatter.fit_view()
+    QApplication.processEvents()
+    assert layer.draws_density()
+    size = (scatter.plot_widget.viewport().width(), scatter.plot_widget.viewport().height())
+    full = painted(layer, None, size)
+    to_device = layer.deviceTransform(QTransform())
+    centre = to_device.map(layer.viewRect().center())
+    # A patch (as under the marker) at odd device pixels, in the middle of the points: a
+    # density image made of the patch alone has its cells and their spread cut differently.
+    device = QRect(int(centre.x()) | 1, int(centre.y()) | 1, 61, 47)
+    patch = to_device.inverted()[0].mapRect(QRectF(device))
+    part = painted(layer, patch, size)
+    inner = device.adjusted(1, 1, -1, -1)
+    pixels = [
+        (x, y)
+        for x in range(inner.left(), inner.right())
+        for y in range(inner.top(), inner.bottom())
+    ]
+    assert any(full.pixel(x, y) for x, y in pixels)  # points there
+    assert [p for p in pixels if part.pixel(*p) != full.pixel(*p)] == []
