@@ -42,7 +42,7 @@ def test_a_map_computing_does_not_raise_the_windows_minimum_width(
     assert controls.status.toolTip() == controls.status.text()  # the whole text, where cut
 
 
-def show_training(qtbot, n: int = 300, seed: int = 3):
+def show_training(qtbot, n: int = 300, seed: int = 8):
     """A scatter with `n` training points drawn (random images, classes in turn)."""
     state, scatter = make_scatter(qtbot)
     rng = np.random.default_rng(seed)
@@ -85,9 +85,13 @@ def test_the_hover_card_goes_on_a_zoom_and_when_its_layer_or_class_is_hidden(
     QApplication.processEvents()
     hover_over(qtbot, scatter, x, y)
     assert scatter.hover.caption.startswith("test image #")
-    box.scaleBy((0.5, 0.5))  # a mouse-wheel step: the point is no longer under the cursor
+    # A mouse-wheel step about another spot: the point moves away from the still cursor.
+    cursor = scatter.scene_pos(x, y)
+    box.scaleBy((0.5, 0.5), center=(x + 0.15, y + 0.15))
     QApplication.processEvents()
-    assert not scatter.hover.shown
+    under = scatter.index_at(cursor)
+    assert under != 0
+    assert scatter.hover.index == under and scatter.hover.shown == (under is not None)
     # A training point's card goes when the training points are hidden ...
     index = lone_training_point(state, scatter)
     hover_over(qtbot, scatter, *scatter.training.xy(index))
@@ -100,6 +104,8 @@ def test_the_hover_card_goes_on_a_zoom_and_when_its_layer_or_class_is_hidden(
     hover_over(qtbot, scatter, *scatter.training.xy(index))
     scatter.class_items()[int(labels[index])].setVisible(False)
     assert not scatter.hover.shown
+    # The cursor leaves the spot (a later test's first move to a view's centre must be a move).
+    qtbot.mouseMove(scatter.plot_widget.viewport(), QPoint(2, 2))
 
 
 def test_a_clicked_training_point_shows_its_image_until_the_point_moves(
