@@ -35,6 +35,7 @@ class ImagePane(QWidget):
         self.decoded = DigitView("Decoded")
         self.original = DigitView("Test image")
         self.original.clear(ORIGINAL_HINT)
+        self._training: tuple | None = None  # (index, image, caption, z, class) of a click
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(12)
@@ -54,7 +55,16 @@ class ImagePane(QWidget):
         has_points = state.points is not None
         self.original.setEnabled(has_points)
         self.original.setToolTip("" if has_points else NO_POINTS_IMAGES)
-        if index is None:
+        training = self._training_shown()
+        if index is None and training is not None:
+            number, original, caption = training
+            title = f"Reconstruction of training image #{number}"
+            self.original.set_title(f"Training image #{number}")
+            if original is None:
+                self.original.clear(caption)
+            else:
+                self.original.set_image(original, caption)
+        elif index is None:
             named = state.conditional and state.class_index < len(names)
             title = f"Decoded: {names[state.class_index]}" if named else "Decoded"
             self.original.set_title("Test image")
@@ -80,6 +90,37 @@ class ImagePane(QWidget):
         self.decoded.set_title(title)
         self.decoded.set_image(image, caption)
         self.refreshed.emit()
+
+    def follow_training(self, tools: object) -> None:
+        """Show a clicked training point's image (the scatter's `TrainingTools`) beside its
+        reconstruction, until the point moves."""
+        tools.point_clicked.connect(
+            lambda index: self.show_training(
+                index, tools.image(index), tools.tip_for(index).replace("\n", " — ")
+            )
+        )
+
+    def show_training(self, index: int, image: np.ndarray | None, caption: str) -> None:
+        """The state is at training image `index`'s latent: show that image as the original."""
+        state = self.state
+        self._training = (index, image, caption, np.array(state.z, copy=True), state.class_index)
+        self.refresh()
+
+    def _training_shown(self) -> tuple | None:
+        """(index, image, caption) of the training point the state is still at, else None."""
+        training = self._training
+        if training is None:
+            return None
+        index, image, caption, z, class_index = training
+        state = self.state
+        if state.selected is not None or state.class_index != class_index:
+            self._training = None
+            return None
+        here = np.asarray(state.z)
+        if here.shape != z.shape or not np.array_equal(here, z):
+            self._training = None
+            return None
+        return index, image, caption or "training image"
 
     def show_preview(self, image: np.ndarray, title: str, caption: str) -> None:
         """Show an image that is not the state's (a morph frame) until the next refresh."""

@@ -194,6 +194,7 @@ class LatentScatter(QWidget):
         self._marker.sigPositionChanged.connect(self._on_marker_moved)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.hover = HoverPreview(item.getViewBox(), self._plot.viewport())
+        self._hover_pos: QPointF | None = None  # where the cursor last was (scene)
         self._test_image = lambda index: _reconstruction(state, index)
         self.hover.set_image_source(self._hover_image)
         self.thumbnails = ThumbnailTools(item.getViewBox(), state, self)
@@ -204,6 +205,14 @@ class LatentScatter(QWidget):
             item.getViewBox(), state, self._class_colours, self._shown_classes, self
         )
         self.training.layer.covers.append(self._legend)
+        self.thumbnails.layer.set_training_count(self._training_in_view)
+        self.training.encoded.connect(self.thumbnails.layer.update)
+        self.training.action.toggled.connect(self.thumbnails.layer.update)
+        # The card is of the point under the cursor: a zoom or pan moves the points under it
+        # (the card then shows the point there now, if any); hiding a layer or a class may
+        # hide its point (the card goes; the next move finds anew).
+        item.getViewBox().sigTransformChanged.connect(self._recheck_hover)  # after a zoom, pan
+        self.training.action.toggled.connect(self._hide_hover)
         item.getViewBox().mouseClickEvent = _empty_click_handler(self, item.getViewBox())
         skip_hover_while_dragging(self._plot.scene())
 
@@ -500,6 +509,7 @@ class LatentScatter(QWidget):
         class colours as levels, or the value levels with the greyed-out points first."""
         if self._filling:
             return
+        self._hide_hover()  # a class hidden (or recoloured): the card's point may be gone
         self.thumbnails.layer.update()
         self.training.refresh()  # the training points follow the legend's toggles
         names = len(self._names)
@@ -543,6 +553,7 @@ class LatentScatter(QWidget):
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if self._plot.scene().clickEvents:
             return  # a button is down: a drag or a pan, no tips (nor a hit test) on every move
+        self._hover_pos = QPointF(scene_pos)
         index = self.index_at(scene_pos)
         text = "" if index is None else self.tip_for(index)
         training = None if index is not None else self.training.index_at(scene_pos)
@@ -556,6 +567,24 @@ class LatentScatter(QWidget):
         else:
             x, y = self.state.points_2d()[index] if index >= 0 else self.training.xy(-1 - index)
             self.hover.show(index, float(x), float(y), text)
+
+    def _training_in_view(self) -> int:
+        """How many training points are drawn in the view now (0 while they are hidden)."""
+        layer = self.training.layer
+        return layer.count_in_view() if layer.isVisible() and len(layer) else 0
+
+    @Slot()
+    def _hide_hover(self, *_args: object) -> None:
+        self.hover.hide()
+        self.last_tip = ""
+
+    @Slot()
+    def _recheck_hover(self, *_args: object) -> None:
+        """The view moved under a still cursor: the card shows the point under it now."""
+        shown = self.hover.shown
+        self._hide_hover()
+        if shown and self._hover_pos is not None and not self._plot.scene().clickEvents:
+            self._on_mouse_moved(self._hover_pos)
 
     @Slot(int)
     def _on_mode_changed(self, mode: int) -> None:

@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         self.sliders = LatentSliders(state)
         self.scatter = LatentScatter(state)
         self.scatter.set_images_source(self.test_images)  # colour by stroke / recon error
+        self.image_pane.follow_training(self.scatter.training)  # a clicked training image
 
         # The images are square and as wide as the column; the sliders sit right below them
         # (they scroll only when the window is very short) and spare height goes to the bottom.

@@ -9,7 +9,8 @@ running (whose outcome is then dropped). The finished map is handed on as `map_r
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -35,10 +36,45 @@ from latentlab.core.text import first_line
 from .workers import GeneratorWorker
 
 PARAMETER_DEBOUNCE_MS = 600  # a new parameter starts a map once the spin box rests this long
+PROGRESS_WIDTH = 110  # pixels: the progress bar's fixed width (it must not widen the row)
 PARAMETER_TIPS = {
     "umap": "UMAP's neighbourhood size: small shows local detail, large the global layout",
     "tsne": "t-SNE's perplexity: about how many neighbours each point keeps close",
 }
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that asks for no width: it shows what fits, with "…", and the whole
+    text in its tooltip (a long status must not widen the window)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setMinimumWidth(0)  # it asks for its text's width, and shrinks to nothing
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self.style().drawItemText(
+            painter,
+            rect,
+            align,
+            self.palette(),
+            self.isEnabled(),
+            text,
+            QPalette.ColorRole.WindowText,
+        )
+        painter.end()
 
 
 class MapControls(QWidget):
@@ -59,12 +95,12 @@ class MapControls(QWidget):
         self.parameter = QSpinBox()
         self.parameter.valueChanged.connect(self._on_parameter)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
+        self.progress.setFixedWidth(PROGRESS_WIDTH)
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop computing the map")
         self.cancel_button.clicked.connect(self.cancel)
-        self.status = QLabel()
+        self.status = ElidedLabel()
         self.status.setObjectName("hint")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,6 +135,14 @@ class MapControls(QWidget):
         """The map the controls ask for, for `method` (default: the one shown)."""
         method = method or self._method
         return MapRequest(method, int(self._parameters[method]))
+
+    def minimumSizeHint(self):
+        """As wide as the parameter's name and box: the progress bar, Cancel and the status
+        that come while a map is computed never raise the window's minimum width."""
+        hint = super().minimumSizeHint()
+        spacing = max(self.layout().spacing(), 0)
+        hint.setWidth(self._name.sizeHint().width() + spacing + self.parameter.sizeHint().width())
+        return hint
 
     @property
     def is_running(self) -> bool:

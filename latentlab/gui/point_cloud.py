@@ -69,6 +69,9 @@ class PointCloud(pg.GraphicsObject):
         self._grid: tuple | None = None
         self._cells_key: tuple | None = None  # the view and data the density cells are for
         self._cells: tuple = (None, None, 0, 0, 0.0, 0.0)
+        self._levels_version = 0  # bumped on every new set of colour levels
+        self._image_key: tuple | None = None  # what `_image` (the density image) is of
+        self._image: QImage | None = None
         self._fragments = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         # The marker moves over the points on every slider step: Qt keeps them as a pixmap and
@@ -102,6 +105,7 @@ class PointCloud(pg.GraphicsObject):
         else:
             self._bounds = None
         self._version += 1
+        self._levels_version += 1
         self._grid = None
         self.informViewBoundsChanged()
         self.update()
@@ -109,6 +113,7 @@ class PointCloud(pg.GraphicsObject):
     def set_levels(self, level: np.ndarray) -> None:
         """New colours for the same points (same order): no geometry change."""
         self.level = np.ascontiguousarray(level, np.int32)
+        self._levels_version += 1
         self.update()
 
     def set_palette(self, colours: list[QColor] | np.ndarray) -> None:
@@ -207,6 +212,11 @@ class PointCloud(pg.GraphicsObject):
             rect = self.viewRect() or self.boundingRect()
         density = self.draws_density()
         self.mode = "density" if density else "points"
+        if density and not exporting:
+            # The density image of the whole view, whatever patch is exposed: a partial repaint
+            # (the marker, a cached pixmap's newly exposed strip) shows the same cells as the
+            # full one, never an image made of that patch's points alone. Qt clips it.
+            rect = self.viewRect() or rect
         transform = painter.transform()
         scale = 1.0
         if exporting:
@@ -297,9 +307,13 @@ class PointCloud(pg.GraphicsObject):
         flat, keep, w, h, left, top = self._cells
         if flat is None:
             return
-        level = self.level if keep is None else self.level[keep]
-        image = density_colours(flat, level, self._palette, w, h)
-        qimage = QImage(image.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
+        colour_key = (key, self._levels_version, self._palette.tobytes())
+        if self._image_key != colour_key:  # a partial repaint reuses the image of the view
+            level = self.level if keep is None else self.level[keep]
+            image = density_colours(flat, level, self._palette, w, h)
+            self._image = QImage(image.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+            self._image_key = colour_key
+        qimage = self._image
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(QRectF(left, top, w * cell, h * cell), qimage)
 

@@ -60,20 +60,32 @@ def pack_atlas(tiles: np.ndarray, columns: int = ATLAS_COLUMNS) -> np.ndarray:
 
 
 def visible_indices(
-    xy: np.ndarray, view: QRectF, pixels_per_unit: tuple[float, float]
+    xy: np.ndarray,
+    view: QRectF,
+    pixels_per_unit: tuple[float, float],
+    shown: np.ndarray | None = None,
+    training: int = 0,
 ) -> tuple[np.ndarray, str]:
-    """The points inside `view` when their thumbnails would stand apart, else none and why."""
+    """The points inside `view` (of the classes `shown`, a mask) when their thumbnails would
+    stand apart, else none and why; the note counts what is drawn, `training` points too."""
     if len(xy) == 0:
         return np.zeros(0, np.int64), ""
     x0, x1 = sorted((view.left(), view.right()))
     y0, y1 = sorted((view.top(), view.bottom()))
     inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    if shown is not None and len(shown) == len(inside):
+        inside &= shown
     index = np.flatnonzero(inside)
     sx, sy = pixels_per_unit
     view_pixels = max((x1 - x0) * sx * (y1 - y0) * sy, 1.0)
     cover = len(index) * SHOWN_SIDE * SHOWN_SIDE / view_pixels
     if len(index) > MAX_SHOWN or cover > MAX_COVER:
-        return np.zeros(0, np.int64), f"zoom in to see the images ({len(index)} points in view)"
+        count = (
+            f"{len(index)} points"
+            if not training
+            else (f"{len(index)} test and {training} training points")
+        )
+        return np.zeros(0, np.int64), f"zoom in to see the images ({count} in view)"
     return index, ""
 
 
@@ -91,6 +103,7 @@ class ThumbnailLayer(QGraphicsObject):
         self._xy = np.zeros((0, 2), np.float32)
         self._visible: Callable[[], np.ndarray] | None = None  # a mask of shown classes
         self._frames: Callable[[], tuple[np.ndarray, list[QColor]] | None] | None = None
+        self._training: Callable[[], int] | None = None  # training points drawn in view
         self.drawn = np.zeros(0, np.int64)  # the points painted last time
         self.status = ""
         self.setZValue(5)  # above the points, below the marker and the overlays
@@ -117,6 +130,11 @@ class ThumbnailLayer(QGraphicsObject):
     def set_class_filter(self, visible: Callable[[], np.ndarray] | None) -> None:
         """A function giving a boolean mask of the points whose class is shown."""
         self._visible = visible
+        self.update()
+
+    def set_training_count(self, count: Callable[[], int] | None) -> None:
+        """A function giving how many training points are drawn in view (for the note)."""
+        self._training = count
         self.update()
 
     def view_changed(self) -> None:
@@ -159,9 +177,9 @@ class ThumbnailLayer(QGraphicsObject):
         rect = view.viewRect()
         transform = painter.transform()
         scale = (abs(transform.m11()) or 1.0, abs(transform.m22()) or 1.0)
-        index, why = visible_indices(self._xy, rect, scale)
-        if self._visible is not None and len(index):
-            index = index[self._visible()[index]]
+        shown = self._visible() if self._visible is not None else None
+        training = self._training() if self._training is not None else 0
+        index, why = visible_indices(self._xy, rect, scale, shown, training)
         self.drawn = index
         self._set_status(why)
         if len(index) == 0:
@@ -253,9 +271,15 @@ class ThumbnailTools(QObject):
         self.layer = ThumbnailLayer()
         self.layer.hide()
         view.addItem(self.layer, ignoreBounds=True)
-        self.note = pg.TextItem("", color=(60, 60, 60), fill=pg.mkBrush(255, 255, 255, 210))
-        self.note.setParentItem(view)  # fixed in the view's corner, not in data coordinates
-        self.note.setPos(6, 4)
+        self.note = pg.TextItem(
+            "", color=(60, 60, 60), fill=pg.mkBrush(255, 255, 255, 210), anchor=(0, 1)
+        )
+        # Fixed in the view's bottom-left corner (not in data coordinates): the legend holds
+        # the top right, and a narrow view would put a top-left note under it.
+        self.note.setParentItem(view)
+        self._view = view
+        self._place_note()
+        view.sigResized.connect(self._place_note)
         self.note.setZValue(150)
         self.note.hide()
         self._images: Callable[[], tuple[np.ndarray | None, str]] = lambda: (None, "")
@@ -340,9 +364,18 @@ class ThumbnailTools(QObject):
     def _on_range(self, *_args: object) -> None:
         self.layer.view_changed()
 
+    def _place_note(self, *_args: object) -> None:
+        """Bottom left, wrapped to the view's width where it is narrow."""
+        item, room = self.note.textItem, max(self._view.width() - 16, 60.0)
+        item.setTextWidth(-1)
+        if item.boundingRect().width() > room:
+            self.note.setTextWidth(room)
+        self.note.setPos(6, self._view.height() - 4)
+
     @Slot(str)
     def _show_note(self, text: str) -> None:
         self.note.setText(text)
+        self._place_note()
         self.note.setVisible(bool(text) and self.action.isChecked())
 
     def shutdown(self) -> None:

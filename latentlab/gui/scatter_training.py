@@ -17,7 +17,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QHBoxLayout,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from latentlab.core.data.train_split import load_training_split
 from latentlab.core.explore.projection import NonlinearProjection
@@ -26,6 +33,7 @@ from latentlab.core.explore.training_points import TrainingPoints, encode_traini
 from latentlab.core.jobs import Progress
 from latentlab.core.text import first_line
 
+from .map_controls import PROGRESS_WIDTH, ElidedLabel
 from .point_cloud import PointCloud
 from .workers import GeneratorWorker, LatestJob
 
@@ -51,13 +59,16 @@ class TrainingControls(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel("")
+        self.label = ElidedLabel("")  # a long stage is cut, never widening the window
         self.bar = QProgressBar()
-        self.bar.setMaximumWidth(160)
+        self.bar.setFixedWidth(PROGRESS_WIDTH)
         self.cancel = QPushButton("Cancel")
         self.cancel.setToolTip("Stop encoding the training images")
         for widget in (self.label, self.bar, self.cancel):
             layout.addWidget(widget)
+        layout.setStretch(0, 1)
+        # The colour row must not ask for more width while encoding: the label gives way.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setVisible(False)
 
     def show_progress(self, progress: Progress) -> None:
@@ -92,6 +103,10 @@ class TrainingTools(QObject):
         self._loader = loader
         self.layer = PointCloud(size=size)
         self.layer.setZValue(-1)  # under the test points
+        # No cached pixmap: the layer's bounds jump when a map's projection arrives, and Qt's
+        # device cache then kept a stale patch (a rectangle without points) until the next
+        # zoom. A partial repaint reuses the view's density image (see `PointCloud.paint`).
+        self.layer.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         self.layer.setVisible(False)
         view.addItem(self.layer, ignoreBounds=True)
         self.layer.point_clicked.connect(self._on_clicked)
@@ -290,6 +305,9 @@ class TrainingTools(QObject):
         projection = self.state.projection
         if isinstance(projection, NonlinearProjection):  # a k-d tree query per point: a job
             mu = points.mu
+            # The old layout must not stand under the new map until the job is back.
+            self._xy = np.zeros((0, 2), np.float32)
+            self.refresh()
             self._projector.submit(lambda _token: projection.project(mu), (points, projection))
             return
         self._show(projection.project(points.mu))
