@@ -291,11 +291,14 @@ class CounterfactualTools(QObject):
                 self.panel.result.setText(text + MOVED)
         if state.class_index != self._last_class:
             self._last_class = state.class_index
-            self._suggest_target()
+            panel = self.panel  # no decode here: a class button must decode once, not twice
+            if state.conditional and panel.target == state.class_index:
+                panel.target_combo.setCurrentIndex((state.class_index + 1) % len(state.class_names))
         self._schedule_map()
 
     def _suggest_target(self) -> None:
-        """Aim at the class the classifier finds next likeliest here (never the one it reads)."""
+        """Aim at the class the classifier finds next likeliest here (never the one it reads);
+        one decode, so only when a model opens."""
         state, panel = self.state, self.panel
         if not state.loaded or not state.model.can_classify:
             return
