@@ -52,6 +52,7 @@ SUBSTEPS = 10  # time-slider positions per snapshot: scrubbing moves the points 
 MAX_DECODERS = 64  # decoders kept for replay (each epoch's end and the latest)
 GIF_FILTER = "Animated GIF (*.gif)"
 GIF_FRAME_MS = 80
+PLAY_TICK_MS = 50  # Play: SUBSTEPS ticks a snapshot, half a second each (a short run is no blink)
 NO_RUN = (
     "No training run yet. Train a model (Model ▸ Train new model…) to watch its latent space "
     "form here, or open a model saved with its replay."
@@ -160,7 +161,7 @@ class LiveView(QObject):
         self._anim.setInterval(TICK_MS)
         self._anim.timeout.connect(self._on_anim_tick)
         self._play = QTimer(self)
-        self._play.setInterval(TICK_MS)
+        self._play.setInterval(PLAY_TICK_MS)
         self._play.timeout.connect(self._on_play_tick)
         self._run_record: Any = None  # the ModelRecord of the last run, once it has one
         self._run_replay: tuple | None = None  # what to save beside that record's file
@@ -283,6 +284,8 @@ class LiveView(QObject):
         """The run's model (finished, or an epoch chosen after a cancel): its replay goes with it."""
         self._run_record = record
         self._run_replay = self._frozen() if self.replay is not None and len(self.replay) else None
+        if self.replay is not None and len(self.replay):  # no "(training)", the model's own size
+            QTimer.singleShot(0, self._after_frame)
 
     # --- the explorer's point ------------------------------------------------------------------
     def _on_point_changed(self, *_args: object) -> None:
@@ -304,14 +307,11 @@ class LiveView(QObject):
         self.panel.image.set_image(image, f"{where}{cls}, weights of step {step:,}")
 
     def _decoder_at(self, t: float) -> tuple[int, SnapshotDecoder] | None:
-        """The decoder of the last kept snapshot at or before frame `t`."""
-        frame = int(np.floor(t + 1e-9))
+        """The decoder of the kept snapshot nearest to frame `t` (the earlier one on a tie): in
+        the middle of the first epoch that is its end, not the untrained weights of step 0."""
         if not self._decoders:
             return None
-        best = self._decoders[0]
-        for entry in self._decoders:
-            if entry[0] <= frame:
-                best = entry
+        best = min(self._decoders, key=lambda entry: (abs(entry[0] - t), entry[0]))
         return best[1], best[2]
 
     def _keep_decoder(self, frame: int, step: int, decoder: SnapshotDecoder, keep: bool) -> None:
@@ -394,6 +394,7 @@ class LiveView(QObject):
 
     @Slot(bool)
     def _on_play_toggled(self, on: bool) -> None:
+        self.panel.play_button.setText("Pause" if on else "Play")
         if not on:
             self._play.stop()
             return
@@ -484,6 +485,16 @@ class LiveView(QObject):
         path = replay_path_for(document.path)
         if path.is_file():
             self._loader.submit(lambda _token: load_replay(path), str(path))
+            return
+        if self.replay is not None and len(self.replay):  # another model's run: not this one's
+            self._reset(None)
+            self.panel.step_label.setText("")
+            self.panel.image.clear()
+            self.panel.note.setText(
+                f"No replay beside {document.name}: train a model (Model > Train new model…) "
+                "to watch its latent space form"
+            )
+            self._update_enabled()
 
     def _on_replay_read(self, path: str, replay: Replay) -> None:
         if self.controller is not None and self.controller.is_running:

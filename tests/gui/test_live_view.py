@@ -163,3 +163,24 @@ def test_not_following_leaves_the_dock_closed(qtbot, window, tiny_dataset):
     train(qtbot, window, tiny_dataset, epochs=1)
     assert not live.dock.isVisible()
     assert live.frame_count >= 2  # still recorded for a later replay
+
+
+def test_another_model_without_a_replay_clears_the_view_and_play_is_slow_enough(
+    qtbot, window, tiny_dataset, vae2d_file
+):
+    live = window.live_view
+    with qtbot.waitSignal(window.model_loaded, timeout=RUN_TIMEOUT_MS):
+        train(qtbot, window, tiny_dataset, epochs=2)
+    assert live.frame_count > 1
+    # Play takes SUBSTEPS ticks a snapshot at PLAY_TICK_MS: a short run is not over in a blink.
+    from latentlab.gui.live_view import PLAY_TICK_MS, SUBSTEPS
+
+    assert PLAY_TICK_MS * SUBSTEPS >= 400
+    live.panel.play_button.setChecked(True)
+    assert live.panel.play_button.text() == "Pause"
+    live.panel.play_button.setChecked(False)
+    assert live.panel.play_button.text() == "Play"
+    with qtbot.waitSignal(window.model_loaded, timeout=RUN_TIMEOUT_MS):
+        window.open_model(vae2d_file)  # no replay beside it: the last run is not shown as its
+    assert live.frame_count == 0
+    assert "No replay beside" in live.panel.note.text()
