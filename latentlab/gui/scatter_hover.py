@@ -16,7 +16,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QPen, QPixmap
 from PySide6.QtWidgets import (
-    QGraphicsItem,
     QGraphicsPixmapItem,
     QGraphicsRectItem,
     QGraphicsSimpleTextItem,
@@ -41,10 +40,9 @@ class HoverPreview(QObject):
         self._image_for: ImageFor = lambda index: None
         self.index: int | None = None
         card = QGraphicsRectItem()
-        card.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         card.setBrush(QBrush(QColor(255, 255, 255, 235)))
         card.setPen(QPen(QColor(150, 150, 150)))
-        card.setZValue(200)  # above points, marker and overlays
+        card.setZValue(1000)  # above points, marker, overlays and the legend
         card.hide()
         self._picture = QGraphicsPixmapItem(card)
         self._caption = QGraphicsSimpleTextItem(card)
@@ -53,7 +51,9 @@ class HoverPreview(QObject):
         self._caption.setFont(font)
         self._caption.setBrush(QBrush(QColor(30, 30, 30)))
         self.card = card
-        view.addItem(card, ignoreBounds=True)
+        # A child of the view box itself, not of its data group: so it is drawn above the legend
+        # (a sibling of that group), and placed by mapping the point into the box's pixels.
+        card.setParentItem(view)
         widget.installEventFilter(self)
 
     def set_image_source(self, image_for: ImageFor) -> None:
@@ -105,7 +105,7 @@ class HoverPreview(QObject):
 
     def _place(self, x: float, y: float) -> None:
         """Beside the point, below-right; flipped left or up where the view would cut it off."""
-        self.card.setPos(QPointF(x, y))
+        self.card.setPos(self._view.mapFromView(QPointF(x, y)))
         rect = self.card.rect()
         view = self._view.viewRect()
         point = self._view.mapViewToDevice(QPointF(x, y))
