@@ -329,9 +329,16 @@ class LiveView(QObject):
         palette = [pg.mkBrush(c) for c in CLASS_COLOURS]
         self._brushes = [palette[int(k) % len(palette)] for k in labels]
 
+    def _set_axis_titles(self) -> None:
+        plane = self.replay is not None and self.replay.plane
+        item = self.panel.plot.getPlotItem()
+        item.setLabel("bottom", "z1" if plane else "aligned PC 1")
+        item.setLabel("left", "z2" if plane else "aligned PC 2")
+
     def _set_range(self) -> None:
         if self.replay is None or not len(self.replay):
             return
+        self._set_axis_titles()
         x0, x1, y0, y1 = self.replay.bounds()
         self.panel.plot.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 

@@ -265,3 +265,17 @@ def test_not_a_zip_and_not_a_file_are_refused(tmp_path):
     broken.write_bytes(broken.read_bytes()[:200])
     with pytest.raises(ReplayFileError, match=r"cut\.npz"):
         load_replay(broken)
+
+
+def test_a_two_dimensional_run_is_shown_on_its_own_plane():
+    from latentlab.core.explore.replay import Replay
+
+    rng = np.random.default_rng(0)
+    replay = Replay()
+    first = rng.normal(size=(50, 2)).astype(np.float32)
+    replay.add(0, 0, first)
+    replay.add(10, 1, first * 2 + 1)
+    assert replay.plane
+    # The explorer's scatter of a 2-D model is (z1, z2): the replay shows the same, unrotated.
+    np.testing.assert_allclose(replay.frame(0), first)
+    np.testing.assert_allclose(replay.frame(1), first * 2 + 1)

@@ -120,7 +120,15 @@ class Replay:
         self._hi = hi if self._hi is None else np.maximum(self._hi, hi)
         return frame
 
+    @property
+    def plane(self) -> bool:
+        """Whether the latents are 2-D: then the frames are the latent plane itself (z1, z2),
+        as the explorer's scatter shows it, not principal axes that may mirror it."""
+        return bool(self.means) and self.means[0].shape[1] == 2
+
     def _frame(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[1] == 2:
+            return x.astype(np.float32)
         if self.mode == "fixed":
             if self._fixed is None:
                 self._fixed = principal_axes(x)
