@@ -161,8 +161,8 @@ def read_json_file(path: str | os.PathLike[str], latent_dim: int | None) -> list
     """Directions from a JSON file (an export, or a sidecar), bounded and validated."""
     path = Path(path)
     shown = shown_path(path)
-    try:
-        with open_regular(path, folder_problem="is a folder, not a directions file") as f:
+    with _open(path, "a directions file") as f:
+        try:
             size = os.fstat(f.fileno()).st_size
             if size > MAX_JSON_BYTES:
                 raise DirectionFileError(
@@ -170,12 +170,10 @@ def read_json_file(path: str | os.PathLike[str], latent_dim: int | None) -> list
                     f"can be ({describe_size(MAX_JSON_BYTES)})"
                 )
             data = read_exact(f, size)
-    except FileRefused as exc:
-        raise DirectionFileError(f"{shown}: {exc.problem}") from None
-    except FileNotFoundError:
-        raise DirectionFileError(f"{shown}: no such file") from None
-    except OSError as exc:
-        raise DirectionFileError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+        except FileRefused as exc:
+            raise DirectionFileError(f"{shown}: {exc.problem}") from None
+        except OSError as exc:
+            raise DirectionFileError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
     return from_json(data, latent_dim, shown)
 
 
@@ -316,10 +314,11 @@ def _read_header(f: Any, shown: str) -> tuple[dict[str, Any], int, int]:
     return header, length, size
 
 
-def _open(path: Path):
+def _open(path: Path, what: str = "a model file"):
+    """`path` opened as a regular file, or a DirectionFileError naming it and the problem."""
     shown = shown_path(path)
     try:
-        return open_regular(path, folder_problem="is a folder, not a model file")
+        return open_regular(path, folder_problem=f"is a folder, not {what}")
     except FileRefused as exc:
         raise DirectionFileError(f"{shown}: {exc.problem}") from None
     except FileNotFoundError:
