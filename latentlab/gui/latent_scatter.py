@@ -40,7 +40,7 @@ from .scatter_colours import (
     level_indices,
     value_range,
 )
-from .scatter_hover import HoverPreview, point_image
+from .scatter_hover import HoverPreview, decoded_mean, point_image
 from .scatter_items import (
     CLASS_COLOURS,
     POINT_ALPHA,
@@ -195,7 +195,7 @@ class LatentScatter(QWidget):
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.hover = HoverPreview(item.getViewBox(), self._plot.viewport())
         self._hover_pos: QPointF | None = None  # where the cursor last was (scene)
-        self._test_image = lambda index: _reconstruction(state, index)
+        self._test_image = lambda index: decoded_mean(state, index)
         self.hover.set_image_source(self._hover_image)
         self.thumbnails = ThumbnailTools(item.getViewBox(), state, self)
         self.thumbnails.set_class_filter(self.shown_mask)
@@ -760,14 +760,6 @@ class LatentScatter(QWidget):
     def _emit_axes(self) -> None:
         if self._latent_dim >= 2 and self._dim_x.currentIndex() >= 0 and self.state.loaded:
             self.state.set_projection(*self.axes_choice())
-
-
-def _reconstruction(state: ExplorerState, index: int) -> np.ndarray | None:
-    """The decoded mean of point `index` (the hover image before the data's images are known)."""
-    try:
-        return state.reconstruction(index)
-    except (RuntimeError, IndexError, ValueError):
-        return None
 
 
 def points_images(state: ExplorerState, test_images: object) -> tuple[np.ndarray | None, str]:

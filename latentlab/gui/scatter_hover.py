@@ -134,12 +134,15 @@ class HoverPreview(QObject):
         return False
 
 
-def point_image(state: object, test_images: object, index: int) -> np.ndarray | None:
-    """Point `index`'s own image where there is one, else its decoded mean (a reconstruction)."""
-    image, _why = test_images.image(index)
-    if image is not None:
-        return image
+def decoded_mean(state: object, index: int) -> np.ndarray | None:
+    """Point `index`'s decoded mean (a reconstruction), or None where there is none to decode."""
     try:
         return state.reconstruction(index)
     except (RuntimeError, IndexError, ValueError):
         return None
+
+
+def point_image(state: object, test_images: object, index: int) -> np.ndarray | None:
+    """Point `index`'s own image where there is one, else its decoded mean (a reconstruction)."""
+    image, _why = test_images.image(index)
+    return image if image is not None else decoded_mean(state, index)
