@@ -176,6 +176,30 @@ def _rays(
     return rays
 
 
+def _first_hit(
+    read: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], target: int
+) -> tuple[float, float] | None:
+    """The smallest t in (0, 1] where `read(ts)` (classes and probabilities for each t) gives
+    `target`: a scan of SCAN_STEPS, then REFINE_STEPS halvings of the first bracket. Returns t
+    and the target's probability there, or None when no scanned t reads as `target`."""
+    t = np.linspace(0.0, 1.0, SCAN_STEPS + 1, dtype=np.float32)[1:]
+    cls, probs = read(t)
+    hits = np.flatnonzero(cls == target)
+    if len(hits) == 0:
+        return None
+    hi = float(t[hits[0]])
+    lo = float(t[hits[0] - 1]) if hits[0] > 0 else 0.0
+    best_p = float(probs[hits[0], target])
+    for _ in range(REFINE_STEPS):
+        mid = (lo + hi) / 2
+        c, p = read(np.array([mid], np.float32))
+        if int(c[0]) == target:
+            hi, best_p = mid, float(p[0, target])
+        else:
+            lo = mid
+    return hi, best_p
+
+
 def _first_flip(
     model: LatentModel,
     z: np.ndarray,
@@ -185,26 +209,15 @@ def _first_flip(
     limit: Callable[[np.ndarray], np.ndarray] | None,
 ) -> tuple[np.ndarray, float] | None:
     """The first point on the segment z -> end read as `target` (bisected), or None."""
-    t = np.linspace(0.0, 1.0, SCAN_STEPS + 1, dtype=np.float32)[1:]
 
     def along(ts: np.ndarray) -> np.ndarray:
         line = z[None] + ts[:, None] * (end - z)[None]
         return np.stack([limit(p) for p in line]) if limit is not None else line
 
-    cls, probs = readings(model, along(t), condition)
-    hits = np.flatnonzero(cls == target)
-    if len(hits) == 0:
+    found = _first_hit(lambda ts: readings(model, along(ts), condition), target)
+    if found is None:
         return None
-    hi = float(t[hits[0]])
-    lo = float(t[hits[0] - 1]) if hits[0] > 0 else 0.0
-    best_p = float(probs[hits[0], target])
-    for _ in range(REFINE_STEPS):
-        mid = (lo + hi) / 2
-        c, p = readings(model, along(np.array([mid], np.float32)), condition)
-        if int(c[0]) == target:
-            hi, best_p = mid, float(p[0, target])
-        else:
-            lo = mid
+    hi, best_p = found
     return along(np.array([hi], np.float32))[0], best_p
 
 
@@ -220,23 +233,16 @@ def _class_input_counterfactual(
     if not model.conditional or condition is None:
         raise NoCounterfactual("this model has no class input to move")
     source = start_class if class_index is None else int(class_index)
-    t = np.linspace(0.0, 1.0, SCAN_STEPS + 1, dtype=np.float32)[1:]
-    cls, probs = readings(model, np.repeat(z[None], len(t), 0), class_mix(model, source, target, t))
-    hits = np.flatnonzero(cls == target)
-    if len(hits) == 0:
+
+    def mixed(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return readings(model, np.repeat(z[None], len(ts), 0), class_mix(model, source, target, ts))
+
+    found = _first_hit(mixed, target)
+    if found is None:
         raise NoCounterfactual(
             f"even the class input of {names[target]} alone does not read as {names[target]} here"
         )
-    hi = float(t[hits[0]])
-    lo = float(t[hits[0] - 1]) if hits[0] > 0 else 0.0
-    best_p = float(probs[hits[0], target])
-    for _ in range(REFINE_STEPS):
-        mid = (lo + hi) / 2
-        c, p = readings(model, z[None], class_mix(model, source, target, np.array([mid])))
-        if int(c[0]) == target:
-            hi, best_p = mid, float(p[0, target])
-        else:
-            lo = mid
+    hi, best_p = found
     end_condition = class_mix(model, source, target, np.array([hi]))[0]
     return Counterfactual(
         z,
