@@ -84,3 +84,9 @@ def open_state(record: ModelRecord) -> ExplorerState:
     state = ExplorerState()
     state.open(vae_document(record))
     return state
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, for fake classifiers."""
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)

@@ -18,10 +18,7 @@ from latentlab.core.explore.points import EncodedPoints
 from latentlab.core.explore.projection import dims_basis
 from latentlab.core.jobs import CancelToken, JobCancelled
 
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+from ..factories import softmax as _softmax
 
 
 class HalfPlaneModel:

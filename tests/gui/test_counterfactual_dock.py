@@ -16,14 +16,10 @@ from latentlab.core.explore.latent_model import ImageSpec
 from latentlab.core.explore.points import EncodedPoints
 from latentlab.gui.counterfactual_tools import MOVED, NO_CLASSIFIER
 
+from ..factories import softmax as _softmax
 from .conftest import LOAD_MS
 
 WAIT_MS = 5_000
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 class SideModel:
