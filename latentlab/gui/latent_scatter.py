@@ -172,9 +172,9 @@ class LatentScatter(QWidget):
         )
         self._items: list[ClassPoints] = []
         self._brushes: list[object] = []
-        self.colour_bar: pg.ColorBarItem | None = None  # made on the first continuous colouring
+        self.colour_bar: pg.ColorBarItem | None = None  # made with the first model's points
         self.histogram = Histogram()
-        self.histogram.setVisible(False)
+        self._class_counts: tuple[object, np.ndarray] | None = None  # (groups, their counts)
         self._all_points = AllPoints(size=POINT_SIZE)
         self._all_points.point_clicked.connect(self._on_point_clicked)
         self._all_points.covers.append(self._legend)
@@ -524,6 +524,7 @@ class LatentScatter(QWidget):
             index = index[shown[groups[index]]]
         if self._values is None:
             palette, levels = [b.color() for b in self._brushes[:names]], groups[index]
+            self._show_class_counts()
         else:
             palette, levels = self._level_palette, self._value_index[index]
             grey = levels == len(self._level_palette) - 1
@@ -647,6 +648,7 @@ class LatentScatter(QWidget):
             self._groups = np.asarray(groups) if self._labelled else self._labels
             self._values = None
             self._show_colour_bar(False)
+            self._class_counts = None
         else:
             columns = getattr(getattr(state.document, "images", None), "attributes", None)
             values = values_for(choice, points, columns=columns, computed=self.colours.computed())
@@ -661,7 +663,6 @@ class LatentScatter(QWidget):
             # the colour bar's handles then greys out what lies outside (a show-only filter).
             self._value_index = level_indices(values, low, high, filtered=False)
             self.histogram.show_values(values, low, high)
-            self._show_colour_bar(True)
         self.set_points(state.points_2d(), state.projection.titles, fit=False)
 
     @Slot(object)
@@ -674,18 +675,33 @@ class LatentScatter(QWidget):
         self._fill_all_points()
 
     def _show_colour_bar(self, shown: bool) -> None:
-        if shown and self.colour_bar is None:
+        """The colour bar shown or hidden; hidden, it keeps its place, as the histogram (of
+        the values, or of the classes) stays under the plot, so that a recolour never resizes
+        the plot: at 1,000,000 points a new layout costs more than the colours."""
+        if self.colour_bar is None:
             bar = pg.ColorBarItem(
                 values=(0.0, 1.0), colorMap=colour_map(), width=14, colorMapMenu=False
             )
             bar.setToolTip("Drag the handles: points outside the range turn grey")
             bar.sigLevelsChanged.connect(self._on_levels)
-            # In the plot's layout for good (owned by Qt); hidden, it takes no space.
-            self._plot.getPlotItem().layout.addItem(bar, 2, 5)
+            policy = bar.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            bar.setSizePolicy(policy)
+            self._plot.getPlotItem().layout.addItem(bar, 2, 5)  # owned by Qt from here on
             self.colour_bar = bar
-        if self.colour_bar is not None:
-            self.colour_bar.setVisible(shown)
-        self.histogram.setVisible(shown)
+        self.colour_bar.setVisible(shown)
+
+    def _show_class_counts(self) -> None:
+        """The histogram of the classes the points are coloured by, hidden classes grey."""
+        groups, names = np.asarray(self._groups), self._names
+        if self._class_counts is None or self._class_counts[0] is not self._groups:
+            counts = np.bincount(groups[groups >= 0], minlength=len(names))[: len(names)]
+            self._class_counts = (self._groups, counts)
+        colours = [
+            brush.color() if item.isVisible() else None
+            for brush, item in zip(self._brushes, self._items[: len(names)], strict=False)
+        ]
+        self.histogram.show_classes(self._class_counts[1], colours, list(names))
 
     # --- nonlinear maps ----------------------------------------------------------------------
     def _show_map_controls(self, kind: str) -> None:

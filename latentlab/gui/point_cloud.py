@@ -29,8 +29,7 @@ LOD_POINTS = 50_000  # more points than this in view: the density image
 DENSITY_CELL = 2  # device pixels per cell of the density image
 DENSITY_SPREAD = 1  # cells either side that a point's colour reaches (a symbol's footprint)
 GRID_MAX = 1024  # cells per side of the hit-test grid at most
-SCAN_CELLS = 4096
-PAIR_BINS = 6_000_000  # (cell, colour) bins of the density image at most  # a query touching more grid cells than this tests every point instead
+SCAN_CELLS = 4096  # a query touching more grid cells than this tests every point instead
 
 
 def rgba_palette(colours: list[QColor] | np.ndarray) -> np.ndarray:

@@ -288,7 +288,9 @@ class ColourControls(QWidget):
 
 
 class Histogram(pg.PlotWidget):
-    """A small histogram of the colour values, its bars in the colour map's colours."""
+    """A small histogram under the scatter: of the colour values, its bars in the colour map's
+    colours, or, coloured by a class, the count of each class in its colour (a hidden class's
+    bar grey). It is always there, so a recolour never resizes the plot above it."""
 
     BINS = 40
 
@@ -304,6 +306,7 @@ class Histogram(pg.PlotWidget):
         self.bars = pg.BarGraphItem(x=[], height=[], width=1.0, pen=None)
         item.addItem(self.bars)
         self.counts = np.zeros(0, np.int64)
+        self.kind = "values"  # what the bars count: "values" or "classes"
 
     def show_values(self, values: np.ndarray, low: float, high: float) -> None:
         finite = np.asarray(values, np.float32)
@@ -312,7 +315,12 @@ class Histogram(pg.PlotWidget):
         hi = max(high, float(finite.max())) if len(finite) else high
         if hi <= lo:
             hi = lo + 1.0
-        counts, edges = np.histogram(finite, bins=self.BINS, range=(lo, hi))
+        # One bincount of each value's bin: np.histogram's general path costs 8 ms at 1,000,000.
+        width = (hi - lo) / self.BINS
+        bins = ((finite - np.float32(lo)) * np.float32(1.0 / width)).astype(np.int64)
+        np.clip(bins, 0, self.BINS - 1, out=bins)
+        counts = np.bincount(bins, minlength=self.BINS)[: self.BINS]
+        edges = lo + width * np.arange(self.BINS + 1)
         centres = (edges[:-1] + edges[1:]) / 2
         index = level_indices(centres, low, high)
         table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
@@ -320,9 +328,34 @@ class Histogram(pg.PlotWidget):
             pg.mkBrush(*GREY) if i == LEVELS else pg.mkBrush(*(int(c) for c in table[i]))
             for i in index
         ]
-        self.counts = counts
-        self.bars.setOpts(
-            x=centres, height=counts, width=float(edges[1] - edges[0]), brushes=brushes
+        self.kind = "values"
+        self.setToolTip(f"How the values spread: {len(finite):,} points in {self.BINS} bins")
+        self.getPlotItem().getAxis("bottom").setTicks(None)
+        self._show(centres, counts, width, brushes, (lo, hi))
+
+    def show_classes(self, counts: np.ndarray, colours: list, names: list[str]) -> None:
+        """One bar per class, `colours[c]` (None: hidden, drawn grey), labelled by name."""
+        counts = np.asarray(counts, np.int64)
+        brushes = [pg.mkBrush(*GREY) if c is None else pg.mkBrush(c) for c in colours]
+        x = np.arange(len(counts), dtype=np.float64)
+        ticks = [(float(i), short_name(name)) for i, name in enumerate(names)]
+        self.kind = "classes"
+        self.setToolTip(
+            "Points per class: "
+            + ", ".join(f"{name} {int(n):,}" for name, n in zip(names, counts, strict=False))
         )
-        self.getPlotItem().setXRange(lo, hi, padding=0.02)
-        self.getPlotItem().setYRange(0, max(1, int(counts.max())), padding=0.05)
+        self.getPlotItem().getAxis("bottom").setTicks([ticks])
+        self._show(x, counts, 0.8, brushes, (-0.6, len(counts) - 0.4))
+
+    def _show(
+        self, x: np.ndarray, counts: np.ndarray, width: float, brushes: list, span: tuple
+    ) -> None:
+        self.counts = counts
+        self.bars.setOpts(x=x, height=counts, width=float(width), brushes=brushes)
+        self.getPlotItem().setXRange(*span, padding=0.02)
+        self.getPlotItem().setYRange(0, max(1, int(counts.max(initial=0))), padding=0.05)
+
+
+def short_name(name: str, width: int = 8) -> str:
+    """A class name short enough for a tick under a bar ("T-shirt/top" -> "T-shirt…")."""
+    return name if len(name) <= width else name[: width - 1] + "\u2026"

@@ -5,6 +5,7 @@ that measure the images (strokes, reconstruction error) computed in a worker."""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from latentlab.core.explore.colouring import ColourChoice, point_kl
@@ -53,15 +54,21 @@ def drawn_colours(scatter: LatentScatter) -> dict[int, tuple[int, int, int]]:
 
 def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot):
     state, scatter = make_scatter(qtbot)
-    assert not scatter.histogram.isVisible()
+    # Coloured by class, the histogram counts the classes (and the bar's column is kept).
+    assert scatter.histogram.isVisible() and scatter.histogram.kind == "classes"
+    labels = np.asarray(state.points.labels)
+    np.testing.assert_array_equal(
+        scatter.histogram.counts, np.bincount(labels, minlength=len(state.class_names))
+    )
+    assert f"{state.class_names[0]} {int((labels == 0).sum()):,}" in scatter.histogram.toolTip()
     box = scatter.plot_widget.getPlotItem().getViewBox()
-    width = box.width()
+    qtbot.waitUntil(lambda: box.width() > 0)
+    size = (box.width(), box.height())
     choice = ColourChoice("kl")
     scatter.colours.choose(choice)
     kl = point_kl(state.points)
     np.testing.assert_allclose(scatter.colour_values(), kl)
-    assert scatter.colour_bar.isVisible() and scatter.histogram.isVisible()
-    qtbot.waitUntil(lambda: box.width() < width - 5)  # the bar takes its column
+    assert scatter.colour_bar.isVisible() and scatter.histogram.kind == "values"
     assert scatter.histogram.counts.sum() == len(kl)
     colours = drawn_colours(scatter)
     table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
@@ -78,11 +85,23 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
     assert grey and sorted(grey) == sorted(np.flatnonzero((kl < low) | (kl > high)).tolist())
     order = scatter._all_points.indices
     assert set(order[: len(grey)].tolist()) == set(grey)  # grey underneath, drawn first
-    # Back to classes: no bar, the class colours.
+    # Back to classes: no bar, the class colours, the class histogram.
     scatter.colours.choose(ColourChoice("class"))
-    assert scatter.colour_values() is None and not scatter.histogram.isVisible()
+    assert scatter.colour_values() is None and scatter.histogram.kind == "classes"
     assert not scatter.colour_bar.isVisible()
-    qtbot.waitUntil(lambda: abs(box.width() - width) < 1)  # the hidden bar takes no room
+    qtbot.wait_exposed(scatter.plot_widget)
+    # Neither colouring moved the plot: a new layout would redraw a million points anew.
+    assert (box.width(), box.height()) == size
+
+
+def test_the_class_histogram_greys_a_class_hidden_from_the_legend(qtbot):
+    _state, scatter = make_scatter(qtbot)
+    bars = scatter.histogram.bars
+    grey = pg.mkBrush(200, 200, 200, 110).color().getRgb()
+    assert grey not in [b.color().getRgb() for b in bars.opts["brushes"]]
+    scatter.class_items()[2].setVisible(False)
+    colours = [b.color().getRgb() for b in bars.opts["brushes"]]
+    assert colours[2] == grey and colours.count(grey) == 1
 
 
 def test_predicted_class_groups_the_legend_by_what_the_classifier_reads(qtbot):
