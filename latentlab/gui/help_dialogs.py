@@ -245,7 +245,9 @@ SCATTER_HELP = (
     "the model working as intended, not a failure. Pick a class with the buttons or keys 0-9 "
     "and the same point in the scatter draws that style as the chosen class.</p>"
     "<p>Click a dot to go to that image; drag the ring to move the style; click a legend "
-    "entry to hide a class.</p>"
+    "entry to hide a class; hold Shift and drag to select points (Ctrl+Shift: a rectangle). "
+    "The bars under the plot count the points of each class, or show how the values spread "
+    "when the points are coloured by a value.</p>"
 )
 
 

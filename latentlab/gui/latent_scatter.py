@@ -56,11 +56,11 @@ from .scatter_training import TrainingTools
 
 LABELLED_HINT = (
     "Click a point to load its reconstruction; drag the ring to move the style along "
-    "these axes; click a legend entry to hide a class; Shift-drag to select points."
+    "these axes; click a legend entry to hide a class; Shift-drag (Ctrl+Shift: a box) to select."
 )
 UNLABELLED_HINT = (
     "Click a point to load its reconstruction; drag the ring to move the style along these "
-    "axes; Shift-drag to select points."
+    "axes; Shift-drag (Ctrl+Shift: a box) to select points."
 )
 PCA_TEXT = "Principal components (PC1, PC2)"
 DIMS_TEXT = "Two latent dimensions"

@@ -1,8 +1,10 @@
-"""The lasso: Shift and drag on the scatter to draw a loop around points.
+"""The lasso: Shift and drag on the scatter to draw a loop around points; Ctrl+Shift and drag
+for a rectangle.
 
 The view box's drag handler is wrapped: with Shift held, a left-button drag draws a dashed
-loop in the plot's coordinates instead of panning, and on release `drawn` sends the loop's
-vertices (M, 2). Without Shift the view pans as before; a drag on the marker never reaches the
+loop (or, with Ctrl too, a rectangle from where the drag began) in the plot's coordinates
+instead of panning, and on release `drawn` sends the loop's vertices (M, 2): a rectangle is a
+loop of four. Without Shift the view pans as before; a drag on the marker never reaches the
 view box, so the marker still moves the point.
 """
 
@@ -27,6 +29,7 @@ class LassoTool(QObject):
         super().__init__()
         self._view_ref = weakref.ref(view)
         self._vertices: list[tuple[float, float]] = []
+        self._rectangle = False  # this drag draws a rectangle (Ctrl was held at its start)
         self.curve = pg.PlotCurveItem(
             pen=pg.mkPen(LASSO_COLOUR, width=1.5, style=Qt.PenStyle.DashLine)
         )
@@ -48,11 +51,16 @@ class LassoTool(QObject):
         if view is None:
             return False
         ev.accept()
-        if ev.isStart():
+        if ev.isStart() or not self._vertices:
             start = view.mapSceneToView(ev.buttonDownScenePos())
             self._vertices = [(start.x(), start.y())]
+            self._rectangle = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
         here = view.mapSceneToView(ev.scenePos())
-        self._vertices.append((here.x(), here.y()))
+        if self._rectangle:
+            (x0, y0), (x1, y1) = self._vertices[0], (here.x(), here.y())
+            self._vertices = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        else:
+            self._vertices.append((here.x(), here.y()))
         loop = np.array([*self._vertices, self._vertices[0]], np.float64)
         self.curve.setData(loop[:, 0], loop[:, 1])
         self.curve.show()

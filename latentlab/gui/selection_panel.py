@@ -21,8 +21,8 @@ from .image_view import to_qimage
 from .slider_rows import StripView
 
 PROMPT = (
-    "Hold Shift and drag on the scatter to draw a loop around points: they become the "
-    "selection. Keep two selections as A and B to get the direction from one to the other."
+    "Hold Shift and drag on the scatter to draw a loop around points (Ctrl+Shift: a "
+    "rectangle): they become the selection. Keep two selections as A and B to get the direction from one to the other."
 )
 MEAN_SIDE = 112  # pixels of the mean image's longer side
 

@@ -66,6 +66,25 @@ def test_a_shift_drag_selects_the_points_inside_its_loop(explorer_window, unthro
     assert window.state.selected is None  # selecting points does not move the explorer
 
 
+def test_a_ctrl_shift_drag_selects_a_rectangle(explorer_window, unthrottled_mouse):
+    window = explorer_window
+    tools = window.selection_tools
+    xy = window.state.points_2d()
+    cx, cy = float(np.median(xy[:, 0])), float(np.median(xy[:, 1]))
+    # A wandering path from one corner to the other: only its two ends make the rectangle.
+    path = np.array([(cx - 0.5, cy - 0.4), (cx + 0.9, cy + 0.9), (cx, cy), (cx + 0.5, cy + 0.4)])
+    drag(window, path, SHIFT | Qt.KeyboardModifier.ControlModifier)
+    assert tools.selection is not None
+    inside = (np.abs(xy[:, 0] - cx) < 0.5) & (np.abs(xy[:, 1] - cy) < 0.4)
+    edge = (np.abs(np.abs(xy[:, 0] - cx) - 0.5) < 0.02) | (
+        np.abs(np.abs(xy[:, 1] - cy) - 0.4) < 0.02
+    )
+    drawn = np.zeros(len(xy), bool)
+    drawn[tools.selection.indices] = True
+    assert inside.sum() > 0
+    assert not np.any((drawn != inside) & ~edge)  # pixels may round the very edge
+
+
 def test_a_plain_drag_still_pans(explorer_window, unthrottled_mouse):
     window = explorer_window
     view = window.scatter.plot_widget.getPlotItem().getViewBox()
