@@ -33,6 +33,7 @@ from .capabilities import NO_ENCODER
 from .map_controls import MapControls
 from .point_cloud import rgba_palette
 from .scatter_colours import (
+    GREY,
     ColourControls,
     Histogram,
     colour_map,
@@ -40,6 +41,7 @@ from .scatter_colours import (
     level_indices,
     value_range,
 )
+from .scatter_filter import ClassFilter
 from .scatter_hover import HoverPreview, decoded_mean, point_image
 from .scatter_items import (
     CLASS_COLOURS,
@@ -137,6 +139,9 @@ class LatentScatter(QWidget):
         colour_row = QHBoxLayout()
         colour_row.setContentsMargins(0, 0, 0, 0)
         colour_row.addWidget(self.colours)
+        self.class_filter = ClassFilter()
+        self.class_filter.changed.connect(self._on_class_filter)
+        colour_row.addWidget(self.class_filter)
         colour_row.addStretch(1)
         self._colour_row = colour_row  # the training points' progress joins it
         self._hint = hint = QLabel(LABELLED_HINT)
@@ -174,6 +179,7 @@ class LatentScatter(QWidget):
         self._brushes: list[object] = []
         self.colour_bar: pg.ColorBarItem | None = None  # made with the first model's points
         self.histogram = Histogram()
+        self.histogram.class_clicked.connect(self._on_bar_clicked)
         self._class_counts: tuple[object, np.ndarray] | None = None  # (groups, their counts)
         self._all_points = AllPoints(size=POINT_SIZE)
         self._all_points.point_clicked.connect(self._on_point_clicked)
@@ -226,7 +232,7 @@ class LatentScatter(QWidget):
             holder.setLayout(row)
             holder.setFixedHeight(max(holder.sizeHint().height(), CONTROL_ROW_HEIGHT))
             map_layout.addWidget(holder)
-        self._colour_row.insertWidget(1, self.training.controls)
+        self._colour_row.insertWidget(2, self.training.controls)
         map_layout.addWidget(self._plot, 1)
         map_layout.addWidget(self.histogram)
         map_layout.addWidget(hint)
@@ -313,6 +319,7 @@ class LatentScatter(QWidget):
         self._labels = np.asarray(labels) if labelled else np.zeros(len(labels), np.uint8)
         self._predicted = None if predicted is None else np.asarray(predicted)
         self._names = tuple(class_names) or ("all points",)
+        self.class_filter.set_names(tuple(class_names))
         self._legend.setVisible(labelled)
         self._hint.setText(self._axes_hint())
         self._ensure_class_items(len(self._names))
@@ -498,11 +505,14 @@ class LatentScatter(QWidget):
         return np.array([item.isVisible() for item in self._items[: len(self._names)]], bool)
 
     def shown_mask(self) -> np.ndarray:
-        """(N,) bool: whether each point's class is shown (not hidden from the legend)."""
+        """(N,) bool: whether each point's class is shown in colour (not hidden from the
+        legend, not greyed by the class filter)."""
         shown = np.array([item.isVisible() for item in self._items[: len(self._names)]], bool)
         if len(shown) == 0:
             return np.ones(len(self._groups), bool)
-        return shown[np.minimum(self._groups, len(shown) - 1)]
+        mask = shown[np.minimum(self._groups, len(shown) - 1)]
+        greyed = self.class_filter.greyed(self._groups)
+        return mask if greyed is None else mask & ~greyed
 
     def _fill_all_points(self) -> None:
         """The visible classes' points, in class order, into the layer that draws them: the
@@ -522,15 +532,22 @@ class LatentScatter(QWidget):
             return
         if not shown.all():
             index = index[shown[groups[index]]]
+        greyed = self.class_filter.greyed(groups[index])
         if self._values is None:
-            palette, levels = [b.color() for b in self._brushes[:names]], groups[index]
+            palette = np.vstack(
+                [rgba_palette([b.color() for b in self._brushes[:names]]), np.array(GREY, np.uint8)]
+            )
+            levels = groups[index]
+            grey = greyed
             self._show_class_counts()
         else:
             palette, levels = self._level_palette, self._value_index[index]
             grey = levels == len(self._level_palette) - 1
-            if grey.any():
-                index = np.concatenate([index[grey], index[~grey]])  # grey first: underneath
-                levels = self._value_index[index]
+            if greyed is not None:
+                grey = grey | greyed
+        if grey is not None and grey.any():
+            index = np.concatenate([index[grey], index[~grey]])  # grey first: underneath
+            levels = np.concatenate([np.full(int(grey.sum()), len(palette) - 1), levels[~grey]])
         layer = self._all_points
         layer.set_palette(palette)
         if index is self._drawn_index and layer.data["x"] is self._drawn_xy:
@@ -697,11 +714,24 @@ class LatentScatter(QWidget):
         if self._class_counts is None or self._class_counts[0] is not self._groups:
             counts = np.bincount(groups[groups >= 0], minlength=len(names))[: len(names)]
             self._class_counts = (self._groups, counts)
+        only = self.class_filter.only
         colours = [
-            brush.color() if item.isVisible() else None
-            for brush, item in zip(self._brushes, self._items[: len(names)], strict=False)
+            brush.color() if item.isVisible() and only in (None, c) else None
+            for c, (brush, item) in enumerate(
+                zip(self._brushes, self._items[: len(names)], strict=False)
+            )
         ]
         self.histogram.show_classes(self._class_counts[1], colours, list(names))
+
+    @Slot(int)
+    def _on_bar_clicked(self, c: int) -> None:
+        """A class's bar under the plot: show only it, or, clicked again, every class."""
+        self.class_filter.choose(None if self.class_filter.only == c else c)
+
+    @Slot(object)
+    def _on_class_filter(self, _only: int | None) -> None:
+        self._fill_all_points()
+        self.thumbnails.layer.update()
 
     # --- nonlinear maps ----------------------------------------------------------------------
     def _show_map_controls(self, kind: str) -> None:

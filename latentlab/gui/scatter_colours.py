@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from latentlab.core.explore.colouring import (
@@ -293,6 +293,7 @@ class Histogram(pg.PlotWidget):
     bar grey). It is always there, so a recolour never resizes the plot above it."""
 
     BINS = 40
+    class_clicked = Signal(int)  # a class's bar was clicked (coloured by class)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="w")
@@ -307,6 +308,7 @@ class Histogram(pg.PlotWidget):
         item.addItem(self.bars)
         self.counts = np.zeros(0, np.int64)
         self.kind = "values"  # what the bars count: "values" or "classes"
+        self.scene().sigMouseClicked.connect(self._on_click)
 
     def show_values(self, values: np.ndarray, low: float, high: float) -> None:
         finite = np.asarray(values, np.float32)
@@ -343,9 +345,18 @@ class Histogram(pg.PlotWidget):
         self.setToolTip(
             "Points per class: "
             + ", ".join(f"{name} {int(n):,}" for name, n in zip(names, counts, strict=False))
+            + ". Click a bar to show only that class in colour, again to show all."
         )
         self.getPlotItem().getAxis("bottom").setTicks([ticks])
         self._show(x, counts, 0.8, brushes, (-0.6, len(counts) - 0.4))
+
+    def _on_click(self, ev: object) -> None:
+        if self.kind != "classes" or ev.button() != Qt.MouseButton.LeftButton:
+            return
+        x = self.getPlotItem().getViewBox().mapSceneToView(ev.scenePos()).x()
+        c = round(x)
+        if 0 <= c < len(self.counts) and abs(x - c) <= 0.4:  # on a bar, not between two
+            self.class_clicked.emit(c)
 
     def _show(
         self, x: np.ndarray, counts: np.ndarray, width: float, brushes: list, span: tuple

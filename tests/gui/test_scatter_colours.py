@@ -1,6 +1,7 @@
 """Colouring the scatter from the GUI: continuous values with a colour bar, a range filter that
-greys the rest, predicted classes in the legend, legend labels that toggle, and the colourings
-that measure the images (strokes, reconstruction error) computed in a worker."""
+greys the rest, predicted classes in the legend, legend labels that toggle, the class histogram
+and its show-only class filter, and the colourings that measure the images (strokes,
+reconstruction error) computed in a worker."""
 
 from __future__ import annotations
 
@@ -163,3 +164,52 @@ def test_without_images_the_image_colourings_are_not_offered(qtbot):
     keys = {c.key for c in scatter.colours.choices()}
     assert "stroke" not in keys and "recon_error" not in keys
     assert {"class", "predicted", "confidence", "kl", "latent"} <= keys
+
+
+def test_the_class_filter_greys_the_other_classes_beneath_and_keeps_them_clickable(qtbot):
+    state, scatter = make_scatter(qtbot)
+    labels = np.asarray(state.points.labels)
+    assert scatter.class_filter.isVisible()
+    scatter.class_filter.choose(3)
+    colours = drawn_colours(scatter)
+    grey = {i for i, c in colours.items() if c == (200, 200, 200)}
+    assert grey == set(np.flatnonzero(labels != 3).tolist())  # every other class, still drawn
+    order = scatter._all_points.indices
+    assert set(order[: len(grey)].tolist()) == grey  # underneath the class shown
+    np.testing.assert_array_equal(scatter.shown_mask(), labels == 3)  # what a lasso may take
+    bars = [b.color().getRgb()[:3] for b in scatter.histogram.bars.opts["brushes"]]
+    assert [c == (200, 200, 200) for c in bars] == [c != 3 for c in range(len(bars))]
+    other = int(np.flatnonzero(labels != 3)[0])
+    assert scatter.index_at(scatter.scene_pos(*state.points_2d()[other])) is not None
+    # Coloured by a value, the filter still greys the other classes.
+    scatter.colours.choose(ColourChoice("kl"))
+    colours = drawn_colours(scatter)
+    assert all(colours[i] == (200, 200, 200) for i in np.flatnonzero(labels != 3))
+    assert any(colours[i] != (200, 200, 200) for i in np.flatnonzero(labels == 3))
+    scatter.class_filter.choose(None)
+    assert not any(c == (200, 200, 200) for c in drawn_colours(scatter).values())
+
+
+def test_a_new_model_resets_the_class_filter(qtbot):
+    state, scatter = make_scatter(qtbot)
+    scatter.class_filter.choose(5)
+    state.open(vae_document(make_record(SMALL_CVAE, n_test=120, seed=7)))
+    assert scatter.class_filter.only is None
+    assert scatter.shown_mask().all()
+
+
+def test_clicking_a_class_bar_shows_only_that_class_and_again_all(qtbot):
+    _state, scatter = make_scatter(qtbot)
+    hist = scatter.histogram
+    view = hist.getPlotItem().getViewBox()
+
+    def click_bar(c: int) -> None:
+        at = hist.mapFromScene(view.mapViewToScene(pg.Point(c, hist.counts[c] / 2)))
+        qtbot.mouseClick(hist.viewport(), Qt.MouseButton.LeftButton, pos=at)
+
+    click_bar(4)
+    assert scatter.class_filter.only == 4
+    click_bar(6)
+    assert scatter.class_filter.only == 6
+    click_bar(6)
+    assert scatter.class_filter.only is None
