@@ -57,7 +57,7 @@ from latentlab.core.jobs import Progress
 from latentlab.core.text import first_line
 
 from .direction_sliders import DirectionSliders
-from .latent_scatter import points_images
+from .scatter_hover import points_images
 from .shell import Shell
 from .workers import GeneratorWorker
 

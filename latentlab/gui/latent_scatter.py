@@ -2,19 +2,18 @@
 
 Bound to the explorer state: the points, the axes and the marker follow the state's events; a
 click selects a point (`state.select`), dragging the marker moves the point (`state.move_to`),
-the axis choice sets the state's projection. The plot items live in `scatter_items`; the widget
-does no latent maths. A model without an encoder has no points to map: a placeholder takes the
+the axis choice sets the state's projection. The plot items live in `scatter_items`; what the
+widget does is split by concern into mixins: `scatter_colouring` (colours, colour bar, histogram,
+class filter), `scatter_axes` (the axis choice and the nonlinear maps) and `scatter_pointer`
+(hover, clicks, the marker). The widget does no latent maths. A model without an encoder has no points to map: a placeholder takes the
 plot's place and says why; unlabelled points are drawn in one colour, without a legend.
 """
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsItem,
@@ -25,24 +24,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core.explore.colouring import ColourChoice, values_for
-from latentlab.core.explore.maps import MIN_POINTS, LatentMap, as_projection
+from latentlab.core.explore.maps import MIN_POINTS
 from latentlab.core.explore.state import ExplorerState
 
 from .capabilities import NO_ENCODER
 from .map_controls import MapControls
 from .point_cloud import rgba_palette
+from .scatter_axes import (
+    DIMS_TEXT,
+    MAP_HINT,
+    MAP_KINDS,
+    MODE_KINDS,
+    PCA_TEXT,
+    TSNE_TEXT,
+    UMAP_TEXT,
+    AxesMixin,
+)
+from .scatter_colouring import ColouringMixin
 from .scatter_colours import (
     GREY,
     ColourControls,
     Histogram,
-    colour_map,
     level_brushes,
-    level_indices,
-    value_range,
 )
 from .scatter_filter import ClassFilter
-from .scatter_hover import HoverPreview, decoded_mean, point_image
+from .scatter_hover import HoverPreview, decoded_mean, point_image, points_images
 from .scatter_items import (
     CLASS_COLOURS,
     POINT_ALPHA,
@@ -53,6 +59,7 @@ from .scatter_items import (
     skip_hover_while_dragging,
 )
 from .scatter_lasso import LassoTool
+from .scatter_pointer import PointerMixin, empty_click_handler, toggle_through
 from .scatter_thumbnails import ThumbnailTools
 from .scatter_training import TrainingTools
 
@@ -64,22 +71,11 @@ UNLABELLED_HINT = (
     "Click a point to load its reconstruction; drag the ring to move the style along these "
     "axes; Shift-drag (Ctrl+Shift: a box) to select points."
 )
-PCA_TEXT = "Principal components (PC1, PC2)"
-DIMS_TEXT = "Two latent dimensions"
-UMAP_TEXT = "UMAP (nonlinear map)"
-TSNE_TEXT = "t-SNE (nonlinear map)"
 CONTROL_ROW_HEIGHT = 30  # pixels: a combo box, a spin box, a progress bar or a button
 LEFT_AXIS_WIDTH = 58  # pixels: labels such as "-0.1234" and the axis title
-MODE_KINDS = ("pca", "dims", "umap", "tsne")  # the axis choice's entries, in order
-MAP_KINDS = ("umap", "tsne")
-MAP_HINT = (
-    "A nonlinear map: near points are near in latent space, distances far apart mean little. "
-    "Drag the ring or click empty space: the point moves through the map's inverse "
-    "(a blend of the nearest points' latents)."
-)
 
 
-class LatentScatter(QWidget):
+class LatentScatter(ColouringMixin, AxesMixin, PointerMixin, QWidget):
     """Scatter of test latents with axis choice, class legend, hover tips and the marker."""
 
     point_clicked = Signal(int)  # index of the point a user clicked (after the state selected it)
@@ -180,6 +176,8 @@ class LatentScatter(QWidget):
         self.colour_bar: pg.ColorBarItem | None = None  # made with the first model's points
         self.histogram = Histogram()
         self.histogram.class_clicked.connect(self._on_bar_clicked)
+        self.histogram.band_moved.connect(self._on_value_band)
+        self._colour_range = (0.0, 1.0)  # the values the colour map spans (1st-99th percentile)
         self._class_counts: tuple[object, np.ndarray] | None = None  # (groups, their counts)
         self._all_points = AllPoints(size=POINT_SIZE)
         self._all_points.point_clicked.connect(self._on_point_clicked)
@@ -219,7 +217,7 @@ class LatentScatter(QWidget):
         # hide its point (the card goes; the next move finds anew).
         item.getViewBox().sigTransformChanged.connect(self._recheck_hover)  # after a zoom, pan
         self.training.action.toggled.connect(self._hide_hover)
-        item.getViewBox().mouseClickEvent = _empty_click_handler(self, item.getViewBox())
+        item.getViewBox().mouseClickEvent = empty_click_handler(self, item.getViewBox())
         skip_hover_while_dragging(self._plot.scene())
 
         map_page = QWidget()
@@ -281,6 +279,7 @@ class LatentScatter(QWidget):
         self._mode.blockSignals(False)
         for combo in (self._dim_x, self._dim_y):
             combo.setEnabled(kind == "dims")
+        self._show_dim_combos(kind)
         self._show_map_controls(kind)
         self._hint.setText(MAP_HINT if kind in MAP_KINDS else self._axes_hint())
         self.set_points(state.points_2d(), state.projection.titles)
@@ -350,7 +349,7 @@ class LatentScatter(QWidget):
             if c < len(self._names):
                 self._legend.addItem(scatter, self._names[c])
                 sample, label = self._legend.items[-1]
-                label.mouseClickEvent = _toggle_through(sample)  # the label toggles as the dot
+                label.mouseClickEvent = toggle_through(sample)  # the label toggles as the dot
         self._filling = False
         if self._all_points.scene() is None:
             plot.addItem(self._all_points)
@@ -384,32 +383,6 @@ class LatentScatter(QWidget):
         view.enableAutoRange(enable=False)
         if fit and len(self._all_points.indices):
             view.autoRange(items=[self._all_points], padding=0.04)
-
-    def axes_choice(self) -> tuple[str, int, int]:
-        """("pca", 0, 1), ("dims", i, j), ("umap", 0, 1) or ("tsne", 0, 1) as chosen."""
-        kind = MODE_KINDS[self._mode.currentIndex()]
-        if self._latent_dim <= 2 and kind == "pca":
-            kind = "dims"
-        if kind != "dims":
-            return kind, 0, 1
-        return "dims", self._dim_x.currentIndex(), self._dim_y.currentIndex()
-
-    def set_axes_choice(self, kind: str, i: int = 0, j: int = 1) -> None:
-        """Select axes as a user would (the state's projection follows; a map is computed in
-        the background first, unless the state has it)."""
-        if kind != "dims":
-            self._mode.setCurrentIndex(MODE_KINDS.index(kind))
-            return
-        self._dim_x.blockSignals(True)
-        self._dim_y.blockSignals(True)
-        self._dim_x.setCurrentIndex(i)
-        self._dim_y.setCurrentIndex(j)
-        self._dim_x.blockSignals(False)
-        self._dim_y.blockSignals(False)
-        if self._mode.currentIndex() == 1:
-            self._emit_axes()
-        else:
-            self._mode.setCurrentIndex(1)
 
     def fit_view(self) -> None:
         """Zoom and pan so every visible point is in view (View > Fit)."""
@@ -455,19 +428,6 @@ class LatentScatter(QWidget):
         exporter.parameters()["width"] = width
         exporter.export(path)
 
-    def tip_for(self, index: int) -> str:
-        """Hover text for test point `index`."""
-        if not self.is_labelled():
-            return f"image #{index}"
-        true = self._name(int(self._labels[index]))
-        if self._predicted is None:
-            return f"test image #{index}\nlabel: {true}"
-        predicted = self._name(int(self._predicted[index]))
-        return f"test image #{index}\ntrue label: {true}\npredicted: {predicted}"
-
-    def _name(self, index: int) -> str:
-        return self._names[index] if 0 <= index < len(self._names) else f"class {index}"
-
     def is_labelled(self) -> bool:
         """Whether the points are coloured by class (with a legend) or all in one colour."""
         return self._labelled
@@ -486,33 +446,6 @@ class LatentScatter(QWidget):
     def index_at(self, scene_pos: QPointF) -> int | None:
         """The visible test point under a scene position (the one drawn on top), if any."""
         return self._all_points.index_at(self._all_points.mapFromScene(scene_pos))
-
-    def frame_colours(self) -> tuple[np.ndarray, list[QColor]] | None:
-        """Each point's class and the class colours (None while coloured by a value)."""
-        if self._values is not None or not self._labelled:
-            return None
-        return self._groups, [brush.color() for brush in self._brushes[: len(self._names)]]
-
-    def _hover_image(self, index: int) -> np.ndarray | None:
-        """The hover card's image: test point `index`, or training point -1 - `index`."""
-        return self._test_image(index) if index >= 0 else self.training.image(-1 - index)
-
-    def _class_colours(self) -> list[QColor]:
-        return [brush.color() for brush in self._brushes[: len(self._names)]]
-
-    def _shown_classes(self) -> np.ndarray:
-        """(classes,) bool: whether each class is shown (not hidden from the legend)."""
-        return np.array([item.isVisible() for item in self._items[: len(self._names)]], bool)
-
-    def shown_mask(self) -> np.ndarray:
-        """(N,) bool: whether each point's class is shown in colour (not hidden from the
-        legend, not greyed by the class filter)."""
-        shown = np.array([item.isVisible() for item in self._items[: len(self._names)]], bool)
-        if len(shown) == 0:
-            return np.ones(len(self._groups), bool)
-        mask = shown[np.minimum(self._groups, len(shown) - 1)]
-        greyed = self.class_filter.greyed(self._groups)
-        return mask if greyed is None else mask & ~greyed
 
     def _fill_all_points(self) -> None:
         """The visible classes' points, in class order, into the layer that draws them: the
@@ -557,65 +490,6 @@ class LatentScatter(QWidget):
             self._drawn_index, self._drawn_xy = index, layer.data["x"]
 
     # --- slots ---------------------------------------------------------------------------
-    @Slot(int)
-    def _on_point_clicked(self, index: int) -> None:
-        self.state.select(index)
-        self.point_clicked.emit(index)
-
-    @Slot(object)
-    def _on_marker_moved(self, marker: pg.TargetItem) -> None:
-        pos = marker.pos()
-        self.state.move_to(float(pos.x()), float(pos.y()))
-
-    @Slot(object)
-    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        if self._plot.scene().clickEvents:
-            return  # a button is down: a drag or a pan, no tips (nor a hit test) on every move
-        self._hover_pos = QPointF(scene_pos)
-        index = self.index_at(scene_pos)
-        text = "" if index is None else self.tip_for(index)
-        training = None if index is not None else self.training.index_at(scene_pos)
-        if training is not None:  # a training point: -1 - its index on the hover card
-            text, index = self.training.tip_for(training), -1 - training
-        if text == self.last_tip:
-            return
-        self.last_tip = text
-        if index is None:
-            self.hover.hide()
-        else:
-            x, y = self.state.points_2d()[index] if index >= 0 else self.training.xy(-1 - index)
-            self.hover.show(index, float(x), float(y), text)
-
-    def _training_in_view(self) -> int:
-        """How many training points are drawn in the view now (0 while they are hidden)."""
-        layer = self.training.layer
-        return layer.count_in_view() if layer.isVisible() and len(layer) else 0
-
-    @Slot()
-    def _hide_hover(self, *_args: object) -> None:
-        self.hover.hide()
-        self.last_tip = ""
-
-    @Slot()
-    def _recheck_hover(self, *_args: object) -> None:
-        """The view moved under a still cursor: the card shows the point under it now."""
-        shown = self.hover.shown
-        self._hide_hover()
-        if shown and self._hover_pos is not None and not self._plot.scene().clickEvents:
-            self._on_mouse_moved(self._hover_pos)
-
-    @Slot(int)
-    def _on_mode_changed(self, mode: int) -> None:
-        for combo in (self._dim_x, self._dim_y):
-            combo.setEnabled(mode == 1)
-        kind = MODE_KINDS[mode]
-        self._show_map_controls(kind)
-        if kind in MAP_KINDS:
-            self._show_map(kind)
-        else:
-            self.map_controls.cancel(quiet=True)
-            self._emit_axes()
-
     # --- colouring ---------------------------------------------------------------------------
     def set_images_source(self, test_images: object) -> None:
         """Where the points' images come from (the window's `TestImages`), for the colourings
@@ -648,208 +522,5 @@ class LatentScatter(QWidget):
         menu.addAction(self.thumbnails.action)
         menu.addAction(self.training.action)
 
-    def colouring(self) -> ColourChoice | None:
-        return self.colours.choice
-
-    def colour_values(self) -> np.ndarray | None:
-        """The continuous values the points are coloured by (None: coloured by class)."""
-        return self._values
-
-    @Slot(object)
-    def _on_colouring(self, choice: ColourChoice) -> None:
-        state, points = self.state, self.state.points
-        if points is None:
-            return
-        if choice.categorical:
-            groups = points.predicted if choice.key == "predicted" else points.labels
-            self._groups = np.asarray(groups) if self._labelled else self._labels
-            self._values = None
-            self._show_colour_bar(False)
-            self._class_counts = None
-        else:
-            columns = getattr(getattr(state.document, "images", None), "attributes", None)
-            values = values_for(choice, points, columns=columns, computed=self.colours.computed())
-            self._groups, self._values = self._labels, values
-            low, high = value_range(values)
-            self._show_colour_bar(True)
-            self.colour_bar.blockSignals(True)
-            self.colour_bar.setLevels((low, high))
-            self.colour_bar.blockSignals(False)
-            self.colour_bar.setLabel("right", choice.title)
-            # The 1st..99th percentile in the colours, the tails in the end colours; dragging
-            # the colour bar's handles then greys out what lies outside (a show-only filter).
-            self._value_index = level_indices(values, low, high, filtered=False)
-            self.histogram.show_values(values, low, high)
-        self.set_points(state.points_2d(), state.projection.titles, fit=False)
-
-    @Slot(object)
-    def _on_levels(self, _bar: object = None) -> None:
-        if self._values is None or self.colour_bar is None:
-            return
-        low, high = self.colour_bar.levels()
-        self._value_index = level_indices(self._values, low, high)
-        self.histogram.show_values(self._values, low, high)
-        self._fill_all_points()
-
-    def _show_colour_bar(self, shown: bool) -> None:
-        """The colour bar shown or hidden; hidden, it keeps its place, as the histogram (of
-        the values, or of the classes) stays under the plot, so that a recolour never resizes
-        the plot: at 1,000,000 points a new layout costs more than the colours."""
-        if self.colour_bar is None:
-            bar = pg.ColorBarItem(
-                values=(0.0, 1.0), colorMap=colour_map(), width=14, colorMapMenu=False
-            )
-            bar.setToolTip("Drag the handles: points outside the range turn grey")
-            bar.sigLevelsChanged.connect(self._on_levels)
-            policy = bar.sizePolicy()
-            policy.setRetainSizeWhenHidden(True)
-            bar.setSizePolicy(policy)
-            self._plot.getPlotItem().layout.addItem(bar, 2, 5)  # owned by Qt from here on
-            self.colour_bar = bar
-        self.colour_bar.setVisible(shown)
-
-    def _show_class_counts(self) -> None:
-        """The histogram of the classes the points are coloured by, hidden classes grey."""
-        groups, names = np.asarray(self._groups), self._names
-        if self._class_counts is None or self._class_counts[0] is not self._groups:
-            counts = np.bincount(groups[groups >= 0], minlength=len(names))[: len(names)]
-            self._class_counts = (self._groups, counts)
-        only = self.class_filter.only
-        colours = [
-            brush.color() if item.isVisible() and only in (None, c) else None
-            for c, (brush, item) in enumerate(
-                zip(self._brushes, self._items[: len(names)], strict=False)
-            )
-        ]
-        self.histogram.show_classes(self._class_counts[1], colours, list(names))
-
-    @Slot(int)
-    def _on_bar_clicked(self, c: int) -> None:
-        """A class's bar under the plot: show only it, or, clicked again, every class."""
-        self.class_filter.choose(None if self.class_filter.only == c else c)
-
-    @Slot(object)
-    def _on_class_filter(self, _only: int | None) -> None:
-        self._fill_all_points()
-        self.thumbnails.layer.update()
-
-    # --- nonlinear maps ----------------------------------------------------------------------
-    def _show_map_controls(self, kind: str) -> None:
-        is_map = kind in MAP_KINDS
-        if is_map:
-            self.map_controls.set_method(kind)
-        self.map_controls.setVisible(is_map)
-
-    def _show_map(self, kind: str) -> None:
-        """Show the state's map of this kind, or compute it (in the background) first."""
-        state = self.state
-        if not state.loaded or state.points is None:
-            return
-        request = self.map_controls.request(kind)
-        if state.map_projection(kind) is not None and self._map_requests.get(kind) == request:
-            self.map_controls.cancel(quiet=True)
-            state.set_projection(kind)
-            return
-        self.map_controls.compute(state.points.mu, request)
-
-    @Slot(object)
-    def _on_map_ready(self, latent_map: LatentMap) -> None:
-        state = self.state
-        points = state.points
-        if points is None or len(points) != len(latent_map.coords):
-            return
-        kind = latent_map.request.method
-        state.add_map(as_projection(latent_map, points.mu))
-        self._map_requests[kind] = latent_map.request
-        if MODE_KINDS[self._mode.currentIndex()] == kind:
-            state.set_projection(kind)
-
-    @Slot(str)
-    def _on_map_failed(self, _why: str) -> None:
-        if self.state.loaded and self.state.points is not None:
-            self._on_projection()  # the axis choice goes back to what is shown
-
-    @Slot(str, int)
-    def _on_map_parameter(self, kind: str, _value: int) -> None:
-        if MODE_KINDS[self._mode.currentIndex()] == kind:
-            self._show_map(kind)
-
     def _axes_hint(self) -> str:
         return LABELLED_HINT if self._labelled else UNLABELLED_HINT
-
-    def _on_view_clicked(self, ev: object) -> bool:
-        """A left click on empty space moves the point there (through the map's inverse)."""
-        if ev.button() != Qt.MouseButton.LeftButton or not self.state.loaded or not self.has_map():
-            return False
-        ev.accept()
-        pos = self._plot.getPlotItem().getViewBox().mapSceneToView(ev.scenePos())
-        self.state.move_to(float(pos.x()), float(pos.y()))
-        return True
-
-    @Slot(int)
-    def _on_dim_x_changed(self, i: int) -> None:
-        self._keep_apart(self._dim_y, i)
-        self._emit_axes()
-
-    @Slot(int)
-    def _on_dim_y_changed(self, j: int) -> None:
-        self._keep_apart(self._dim_x, j)
-        self._emit_axes()
-
-    def _keep_apart(self, other: QComboBox, chosen: int) -> None:
-        """The two axes must be different dimensions: move the other combo off `chosen`."""
-        if other.currentIndex() == chosen and self._latent_dim > 1:
-            other.blockSignals(True)
-            other.setCurrentIndex((chosen + 1) % self._latent_dim)
-            other.blockSignals(False)
-
-    def _emit_axes(self) -> None:
-        if self._latent_dim >= 2 and self._dim_x.currentIndex() >= 0 and self.state.loaded:
-            self.state.set_projection(*self.axes_choice())
-
-
-def points_images(state: ExplorerState, test_images: object) -> tuple[np.ndarray | None, str]:
-    """(N, H, W, C) images of the state's points (the file's, or the data set's test images),
-    or None and why not."""
-    document, points = state.document, state.points
-    if document is None or points is None:
-        return None, "no encoded points"
-    carried = getattr(document.images, "images", None)
-    if carried is not None:
-        if len(carried) != len(points):
-            return None, "the file's images do not match its points"
-        return np.asarray(carried), ""
-    first, why = test_images.image(0) if len(points) else (None, "no points")
-    if first is None:
-        return None, why
-    return np.stack([test_images.image(i)[0] for i in range(len(points))]), ""
-
-
-def _empty_click_handler(scatter: LatentScatter, view: pg.ViewBox):
-    """The view box's click handler: empty space moves the point, else the view's own.
-
-    Only weak references: a strong one from the view box to the scatter would make a cycle of
-    Qt wrappers that Python's garbage collector frees on whatever thread it happens to run.
-    """
-    scatter_ref, view_ref = weakref.ref(scatter), weakref.ref(view)
-
-    def clicked(ev: object) -> None:
-        owner, box = scatter_ref(), view_ref()
-        if owner is not None and owner._on_view_clicked(ev):
-            return
-        if box is not None:
-            pg.ViewBox.mouseClickEvent(box, ev)
-
-    return clicked
-
-
-def _toggle_through(sample: QGraphicsItem):
-    """A legend label's click handler: the same as a click on its sample (the dot)."""
-    sample_ref = weakref.ref(sample)
-
-    def clicked(ev: object) -> None:
-        target = sample_ref()
-        if target is not None:
-            target.mouseClickEvent(ev)
-
-    return clicked

@@ -294,6 +294,7 @@ class Histogram(pg.PlotWidget):
 
     BINS = 40
     class_clicked = Signal(int)  # a class's bar was clicked (coloured by class)
+    band_moved = Signal(float, float)  # the value band's edges were dragged: (low, high)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="w")
@@ -309,6 +310,21 @@ class Histogram(pg.PlotWidget):
         self.counts = np.zeros(0, np.int64)
         self.kind = "values"  # what the bars count: "values" or "classes"
         self.scene().sigMouseClicked.connect(self._on_click)
+        # The show-only range of the values: drag its edges; outside it points turn grey.
+        self.band = pg.LinearRegionItem(
+            orientation="vertical",
+            brush=pg.mkBrush(40, 40, 40, 28),
+            hoverBrush=pg.mkBrush(40, 40, 40, 45),
+            pen=pg.mkPen(60, 60, 60, width=2),
+            hoverPen=pg.mkPen(214, 39, 40, width=3),
+        )
+        self.band.setZValue(10)
+        self.band.hide()
+        self.band.sigRegionChanged.connect(self._on_band)
+        item.addItem(self.band, ignoreBounds=True)
+        self._centres = np.zeros(0)
+        self._bar_index = np.zeros(0, np.int64)
+        self._data_range = (0.0, 1.0)
 
     def show_values(self, values: np.ndarray, low: float, high: float) -> None:
         finite = np.asarray(values, np.float32)
@@ -324,16 +340,41 @@ class Histogram(pg.PlotWidget):
         counts = np.bincount(bins, minlength=self.BINS)[: self.BINS]
         edges = lo + width * np.arange(self.BINS + 1)
         centres = (edges[:-1] + edges[1:]) / 2
-        index = level_indices(centres, low, high)
-        table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
-        brushes = [
-            pg.mkBrush(*GREY) if i == LEVELS else pg.mkBrush(*(int(c) for c in table[i]))
-            for i in index
-        ]
+        self._centres, self._bar_index = centres, level_indices(centres, low, high, filtered=False)
+        self._data_range = (lo, hi)
         self.kind = "values"
-        self.setToolTip(f"How the values spread: {len(finite):,} points in {self.BINS} bins")
+        self.setToolTip(
+            f"How the values spread: {len(finite):,} points in {self.BINS} bins. Drag the "
+            "band's edges to show only a range: the points outside it turn grey."
+        )
         self.getPlotItem().getAxis("bottom").setTicks(None)
-        self._show(centres, counts, width, brushes, (lo, hi))
+        self._show(centres, counts, width, self._value_brushes(lo, hi), (lo, hi))
+        self.band.blockSignals(True)
+        self.band.setBounds((lo, hi))
+        self.band.setRegion((lo, hi))  # every value shown
+        self.band.blockSignals(False)
+        self.band.show()
+
+    def band_filters(self) -> bool:
+        """Whether the band leaves some values out (its edges moved in from the ends)."""
+        a, b = self.band.getRegion()
+        lo, hi = self._data_range
+        tol = 1e-6 * max(abs(hi - lo), 1e-12)
+        return self.band.isVisible() and (a > lo + tol or b < hi - tol)
+
+    def _value_brushes(self, low: float, high: float) -> list:
+        table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
+        return [
+            pg.mkBrush(*GREY)
+            if i == LEVELS or not low <= x <= high
+            else pg.mkBrush(*(int(c) for c in table[i]))
+            for i, x in zip(self._bar_index, self._centres, strict=True)
+        ]
+
+    def _on_band(self) -> None:
+        low, high = (float(v) for v in self.band.getRegion())
+        self.bars.setOpts(brushes=self._value_brushes(low, high))
+        self.band_moved.emit(low, high)
 
     def show_classes(self, counts: np.ndarray, colours: list, names: list[str]) -> None:
         """One bar per class, `colours[c]` (None: hidden, drawn grey), labelled by name."""
@@ -342,6 +383,7 @@ class Histogram(pg.PlotWidget):
         x = np.arange(len(counts), dtype=np.float64)
         ticks = [(float(i), short_name(name)) for i, name in enumerate(names)]
         self.kind = "classes"
+        self.band.hide()
         self.setToolTip(
             "Points per class: "
             + ", ".join(f"{name} {int(n):,}" for name, n in zip(names, counts, strict=False))

@@ -28,6 +28,11 @@ class ClassFilter(QWidget):
             "hiding a class from the legend takes its points away instead"
         )
         self.combo.currentIndexChanged.connect(self._on_index)
+        # As wide as "all classes": long class names must not widen the window.
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setMinimumContentsLength(len(ALL))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Only:"))

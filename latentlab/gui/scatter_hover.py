@@ -129,7 +129,9 @@ class HoverPreview(QObject):
         return 0.0 if pixmap.isNull() else float(pixmap.width())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Leave:
+        # A press starts a drag (the marker, a pan, a lasso): the card of the point under the
+        # press would stay behind while the mouse moves with the button down.
+        if event.type() in (QEvent.Type.Leave, QEvent.Type.MouseButtonPress):
             self.hide()
         return False
 
@@ -146,3 +148,20 @@ def point_image(state: object, test_images: object, index: int) -> np.ndarray | 
     """Point `index`'s own image where there is one, else its decoded mean (a reconstruction)."""
     image, _why = test_images.image(index)
     return image if image is not None else decoded_mean(state, index)
+
+
+def points_images(state: object, test_images: object) -> tuple[np.ndarray | None, str]:
+    """(N, H, W, C) images of the state's points (the file's, or the data set's test images),
+    or None and why not."""
+    document, points = state.document, state.points
+    if document is None or points is None:
+        return None, "no encoded points"
+    carried = getattr(document.images, "images", None)
+    if carried is not None:
+        if len(carried) != len(points):
+            return None, "the file's images do not match its points"
+        return np.asarray(carried), ""
+    first, why = test_images.image(0) if len(points) else (None, "no points")
+    if first is None:
+        return None, why
+    return np.stack([test_images.image(i)[0] for i in range(len(points))]), ""

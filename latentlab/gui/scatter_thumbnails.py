@@ -205,6 +205,24 @@ class ThumbnailLayer(QGraphicsObject):
             painter.drawRect(target)
         painter.restore()
 
+    def index_at(self, scene_pos: QPointF) -> int | None:
+        """The point whose thumbnail (as last painted) covers `scene_pos`: the last drawn, on
+        top, wins; None where no thumbnail is. A thumbnail is 30 pixels a side, far more than
+        the point beneath it, so the whole image answers a hover or a click."""
+        view = self.getViewBox()
+        if view is None or not len(self.drawn) or not self.isVisible():
+            return None
+        centres = self._xy[self.drawn]
+        to_scene = self.sceneTransform()
+        # The points' scene positions: one affine map for all of them (the view has no shear).
+        sx, sy = to_scene.m11(), to_scene.m22()
+        x = centres[:, 0] * sx + to_scene.dx()
+        y = centres[:, 1] * sy + to_scene.dy()
+        half = SHOWN_SIDE / 2
+        inside = (np.abs(x - scene_pos.x()) <= half) & (np.abs(y - scene_pos.y()) <= half)
+        hits = np.flatnonzero(inside)
+        return int(self.drawn[hits[-1]]) if len(hits) else None
+
     def _set_status(self, why: str) -> None:
         if why != self.status:
             self.status = why

@@ -57,7 +57,14 @@ class TrainingControls(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QHBoxLayout(self)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        # The row always holds this widget (so its spacing is always counted) and what shows
+        # or hides is the content inside it: the colour row must not ask for more width while
+        # encoding, not even a spacing's worth; the label gives way.
+        self.content = QWidget()
+        outer.addWidget(self.content)
+        layout = QHBoxLayout(self.content)
         layout.setContentsMargins(0, 0, 0, 0)
         self.label = ElidedLabel("")  # a long stage is cut, never widening the window
         self.bar = QProgressBar()
@@ -67,9 +74,16 @@ class TrainingControls(QWidget):
         for widget in (self.label, self.bar, self.cancel):
             layout.addWidget(widget)
         layout.setStretch(0, 1)
-        # The colour row must not ask for more width while encoding: the label gives way.
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setVisible(False)
+
+    def setVisible(self, visible: bool) -> None:
+        """Shows or hides the progress (the widget itself stays in the row)."""
+        super().setVisible(True)
+        self.content.setVisible(visible)
+
+    def isVisible(self) -> bool:
+        return super().isVisible() and not self.content.isHidden()
 
     def show_progress(self, progress: Progress) -> None:
         self.label.setText(progress.stage)

@@ -268,7 +268,11 @@ def test_map_command_writes_coordinates_in_point_order_and_caches_them(tmp_path,
     coords = np.load(out)
     assert coords.shape == (len(mu), 2) and coords.dtype == np.float32
     assert neighbours_kept(coords, labels) > 0.95  # row i is point i
-    assert "computed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "computed" in err
+    # Not a terminal: each stage of the layout on a line of its own, with the time so far.
+    stages = [line for line in err.splitlines() if line.startswith("  ")]
+    assert stages and all(line.endswith(" s)") for line in stages)
     assert main(argv) == 0
     assert "from the cache" in capsys.readouterr().err
     assert np.array_equal(np.load(out), coords)

@@ -443,10 +443,11 @@ def test_axes_combo_switches_to_two_latent_dimensions(explorer_window, cvae_file
     window.sliders.slider(2).setValue(100)
     mode = window.scatter.mode_combo()
     dim_x, dim_y = window.scatter.dim_combos()
-    assert not dim_x.isEnabled()
+    assert not dim_x.isEnabled() and not dim_x.isVisible()  # only where they choose the axes
 
     mode.setCurrentIndex(1)
     assert dim_x.isEnabled() and window.state.projection.titles == ("z1", "z2")
+    assert dim_x.isVisible() and dim_y.isVisible()
     item = window.scatter.class_items()[4]
     np.testing.assert_allclose(np.c_[item.getData()], mu[labels == 4][:, [0, 1]], atol=1e-6)
 
@@ -462,6 +463,7 @@ def test_axes_combo_switches_to_two_latent_dimensions(explorer_window, cvae_file
 
     mode.setCurrentIndex(0)
     assert window.state.projection.kind == "pca" and not dim_x.isEnabled()
+    assert not dim_y.isVisible()
     np.testing.assert_allclose(np.c_[item.getData()], ref.points_2d()[labels == 4], atol=1e-6)
 
 

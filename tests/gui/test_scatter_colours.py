@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6.QtCore import Qt
 
 from latentlab.core.explore.colouring import ColourChoice, point_kl
@@ -76,16 +77,27 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
     top, bottom = int(np.argmax(kl)), int(np.argmin(kl))
     assert colours[top] == tuple(int(c) for c in table[-1])  # above the 99th percentile
     assert colours[bottom] == tuple(int(c) for c in table[0])
-    # The colour bar's handles as a show-only filter: the upper half only.
-    # (the region is the bar's handles; 63..191 of it is the levels' span, as a drag moves it)
-    scatter.colour_bar.region.setRegion((127, 191))  # the lower handle dragged half way up
-    low, high = scatter.colour_bar.levels()
-    assert low > float(kl.min())
+    # The histogram's band as a show-only filter, in the values' units: the upper half only.
+    assert not any(c == (200, 200, 200) for c in colours.values())  # the band spans them all
+    middle = float(np.median(kl))
+    scatter.histogram.band.setRegion((middle, float(kl.max())))  # the lower edge dragged up
+    low, high = scatter.histogram.band.getRegion()
+    assert low == pytest.approx(middle)
     colours = drawn_colours(scatter)
     grey = [i for i, c in colours.items() if c == (200, 200, 200)]
     assert grey and sorted(grey) == sorted(np.flatnonzero((kl < low) | (kl > high)).tolist())
     order = scatter._all_points.indices
     assert set(order[: len(grey)].tolist()) == set(grey)  # grey underneath, drawn first
+    # The colours of the points shown stay where they were: the colour map does not stretch.
+    assert colours[top] == tuple(int(c) for c in table[-1])
+    bars = scatter.histogram.bars.opts["brushes"]
+    centres = scatter.histogram._centres
+    assert all(
+        (b.color().getRgb()[:3] == (200, 200, 200)) == (not low <= x <= high)
+        for b, x in zip(bars, centres, strict=True)
+    )
+    scatter.histogram.band.setRegion((float(kl.min()), float(kl.max())))
+    assert not any(c == (200, 200, 200) for c in drawn_colours(scatter).values())
     # Back to classes: no bar, the class colours, the class histogram.
     scatter.colours.choose(ColourChoice("class"))
     assert scatter.colour_values() is None and scatter.histogram.kind == "classes"

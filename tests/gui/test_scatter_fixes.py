@@ -6,7 +6,7 @@ stale layout."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QRectF
+from PySide6.QtCore import QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QApplication, QStyleOptionGraphicsItem
 
@@ -214,3 +214,20 @@ def test_a_partial_repaint_of_the_density_image_shows_the_same_cells_as_a_full_o
     ]
     assert any(full.pixel(x, y) for x, y in pixels)  # points there
     assert [p for p in pixels if part.pixel(*p) != full.pixel(*p)] == []
+
+
+def test_a_press_hides_the_hover_card_and_a_still_hover_brings_it_back(qtbot, unthrottled_mouse):
+    state, scatter, _images, _labels = show_training(qtbot)
+    box = scatter.plot_widget.getPlotItem().getViewBox()
+    x, y = (float(v) for v in state.points_2d()[0])
+    box.setRange(xRange=(x - 0.2, x + 0.2), yRange=(y - 0.2, y + 0.2), padding=0)
+    QApplication.processEvents()
+    hover_over(qtbot, scatter, x, y)
+    viewport = scatter.plot_widget.viewport()
+    here = scatter.plot_widget.mapFromScene(scatter.scene_pos(x, y))
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=here)  # a drag (a pan) begins
+    assert not scatter.hover.shown
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=here)
+    qtbot.mouseMove(viewport, here + QPoint(1, 0))  # the same point under the cursor
+    qtbot.waitUntil(lambda: scatter.hover.shown, timeout=WAIT_MS)
+    assert scatter.hover.index == 0

@@ -78,7 +78,10 @@ def test_choosing_tsne_computes_it_in_the_background_with_progress(qtbot, _map_c
     assert controls.is_running and controls.progress.isVisible()
     assert controls.cancel_button.isVisible()
     assert state.projection.kind == "pca"  # the old view until the map is there
+    hint = scatter._hint.text()  # ... and the line under the plot says so
+    assert "Computing the t-SNE" in hint and "principal components view until" in hint
     qtbot.waitUntil(lambda: state.projection.kind == "tsne", timeout=MAP_MS)
+    assert "nonlinear map" in scatter._hint.text()
     seen_threads.update(ready)
     assert seen_threads == {threading.main_thread().name}  # handed over on the GUI thread
     assert state.projection.kind == "tsne"
@@ -101,7 +104,7 @@ def test_cancel_stops_the_map_and_keeps_the_view(qtbot):
     with qtbot.waitSignal(controls.map_failed, timeout=MAP_MS) as failed:
         qtbot.mouseClick(controls.cancel_button, Qt.MouseButton.LeftButton)
     assert failed.args == ["map cancelled"]
-    assert state.projection.kind == "pca"
+    assert state.projection.kind == "pca" and "Computing" not in scatter._hint.text()
     assert MODE_KINDS[scatter.mode_combo().currentIndex()] == "pca"
     assert not controls.is_running and not controls.progress.isVisible()
     assert state.map_projection("tsne") is None

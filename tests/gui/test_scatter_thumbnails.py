@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPoint, QRectF
 
 from latentlab.gui.scatter_thumbnails import (
     ATLAS_BYTES,
@@ -107,6 +107,23 @@ def test_the_toggle_draws_the_points_in_view_as_images(window, qtbot):
     assert 0 in tools.layer.drawn
     np.testing.assert_array_equal(np.sort(tools.layer.drawn), inside)
     assert not tools.note.isVisible()
+
+    # The whole thumbnail answers the pointer: near its corner, well off the point itself.
+    scatter = window.scatter
+    drawn = tools.layer.drawn
+    pixels = np.array(
+        [scatter.plot_widget.mapFromScene(scatter.scene_pos(*xy[i])).toTuple() for i in drawn]
+    )
+    gaps = np.abs(pixels[:, None] - pixels[None]).max(axis=-1) + np.eye(len(drawn)) * 1e9
+    lone = int(np.argmax(gaps.min(axis=1)))
+    assert gaps[lone].min() > 2 * 30  # a thumbnail with no other one within its reach
+    centre = QPoint(*(int(v) for v in pixels[lone]))
+    corner = scatter.plot_widget.mapToScene(centre + QPoint(13, -13))
+    assert scatter.index_at(corner) is None  # the point's own symbol is far smaller
+    assert tools.layer.index_at(corner) == drawn[lone]
+    scatter._on_mouse_moved(corner)
+    assert scatter.hover.shown and scatter.hover.index == drawn[lone]
+    assert tools.layer.index_at(scatter.plot_widget.mapToScene(centre + QPoint(17, 0))) is None
 
     # A class hidden from the legend is not drawn as images either.
     hidden = int(window.state.points.labels[0])
