@@ -18,6 +18,7 @@ LIKELIHOODS = ("gaussian", "bernoulli")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 LR_SCHEDULES = ("constant", "cosine")
 DECODER_CONDITIONS = ("softmax", "label")
+ENCODER_CONDITIONS = ("none", "label")
 ARCHITECTURES = (
     "mlp",
     "conv",
@@ -71,6 +72,10 @@ class Config:
     # every other time) or "label" (the true one-hot label; the classifier, trained by its own
     # loss, still feeds the decoder whenever an image is encoded or reconstructed).
     decoder_condition: str = "softmax"
+    # What q(z|x) reads beside the image: "none" (the image only), or "label" (the image and a
+    # class vector: the true one-hot label while training, the classifier's softmax, without its
+    # gradient, at every other time), so z need not carry the class.
+    encoder_condition: str = "none"
     # The temperature the class mixtures fitted after training are sampled at (1: as fitted;
     # below 1: nearer each component's centre, cleaner digits, less variety).
     density_temperature: float = 1.0
@@ -217,6 +222,12 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             "decoder_condition 'label' is for a conditional model whose classifier trains by its "
             "own loss (classifier_stop_gradient true)"
+        )
+    if cfg.encoder_condition not in ENCODER_CONDITIONS:
+        raise ConfigError(f"encoder_condition must be one of {', '.join(ENCODER_CONDITIONS)}")
+    if cfg.encoder_condition == "label" and not cfg.conditional:
+        raise ConfigError(
+            "encoder_condition 'label' is for a conditional model (with a classifier)"
         )
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}")
