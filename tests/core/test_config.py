@@ -76,3 +76,10 @@ def test_a_config_written_before_encoder_condition_loads_with_the_image_only_enc
     del data["encoder_condition"]
     config = Config.from_dict(data)
     assert config.encoder_condition == "none" and config == PRESETS["sharp-cvae"].config
+
+
+def test_the_handwriting_preset_is_label_cvae_16_with_a_class_reading_encoder():
+    config = get_preset("handwriting-cvae").config
+    assert Config.from_json(config.to_json()) == config  # validates
+    assert config.encoder_condition == config.decoder_condition == "label"
+    assert config == get_preset("label-cvae-16").config.replace(encoder_condition="label")

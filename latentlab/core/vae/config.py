@@ -333,6 +333,27 @@ PRESETS: dict[str, Preset] = {
             ),
         ),
         Preset(
+            "handwriting-cvae",
+            "The issue-16 recipe (digits that look handwritten): label-cvae-16 whose encoder also "
+            "reads the class (the true one-hot label while training, the stop-gradient "
+            "classifier's softmax at every other time), so z holds the style more than the class: "
+            "a class's mean style decoded with each class button reads as the button 99-100% "
+            "of the time (label-cvae-16: 46%), and z = 0 reads right for every class. Sampled from its class mixtures at temperature 0.9 "
+            "(seeds 0 and 1), its digits read as asked 99.2-99.4% of the time (independent "
+            "CNN), FID 23-24, solid ink 0.28, classifier 98.6%; 20 epochs.",
+            _CLEAN_CVAE.replace(
+                classifier_hidden=(512, 512),
+                decoder_hidden=(512, 512),
+                latent_dim=16,
+                kl_weight=0.7,
+                lr_schedule="cosine",
+                epochs=20,
+                decoder_condition="label",
+                encoder_condition="label",
+                density_temperature=0.9,
+            ),
+        ),
+        Preset(
             "vae-2d",
             "A plain VAE with a 2-D latent plane: 784-256-2 ReLU MLPs, Bernoulli likelihood.",
             Config(
