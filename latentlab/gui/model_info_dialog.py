@@ -152,6 +152,7 @@ KEY_NAMES = {
     "kl_weight": "KL weight (beta)",
     "classifier_stop_gradient": "Classifier stop-gradient",
     "decoder_condition": "Decoder reads in training",
+    "encoder_condition": "Encoder reads beside the image",
     "density_temperature": "Class-mixture sampling temperature",
     "optimizer": "Optimizer",
     "learning_rate": "Learning rate",

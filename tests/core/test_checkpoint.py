@@ -186,6 +186,22 @@ def test_wrong_contents_are_rejected_with_a_clear_message(tmp_path, change, mess
     assert str(path) in str(info.value)
 
 
+def test_a_file_written_before_encoder_condition_still_loads(tmp_path):
+    tensors, meta = _valid_parts()
+    del meta["config"]["encoder_condition"]  # older files lack the field
+    loaded = load_model(_file_with(tmp_path, tensors, meta))
+    assert loaded.config.encoder_condition == "none"
+    assert loaded.weights["encoder.layers.0.weight"].shape == (32, 784)
+
+
+@pytest.mark.parametrize("config", [TINY_CVAE.replace(encoder_condition="label")])
+def test_a_label_conditioned_encoder_round_trips(tmp_path, config):
+    record = random_record(config)
+    assert record.weights["encoder.layers.0.weight"].shape == (32, 784 + 10)
+    loaded = load_model(save_model(record, tmp_path / "m.safetensors"))
+    assert loaded.config == config
+
+
 def test_metadata_that_is_not_json(tmp_path):
     tensors, _ = _valid_parts()
     path = tmp_path / "m.safetensors"

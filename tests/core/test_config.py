@@ -51,6 +51,8 @@ def test_every_preset_round_trips_through_json(name):
         ({"decoder_condition": "both"}, "decoder_condition"),
         ({"decoder_condition": "label"}, "classifier_stop_gradient"),
         ({"decoder_condition": "label", "conditional": False}, "conditional model"),
+        ({"encoder_condition": "softmax"}, "encoder_condition"),
+        ({"encoder_condition": "label", "conditional": False}, "conditional model"),
         ({"surprise": 1}, "unknown keys: surprise"),
     ],
 )
@@ -67,3 +69,17 @@ def test_unknown_preset_lists_the_known_ones():
 def test_from_json_rejects_broken_json():
     with pytest.raises(ConfigError, match="not valid JSON"):
         Config.from_json("{")
+
+
+def test_a_config_written_before_encoder_condition_loads_with_the_image_only_encoder():
+    data = PRESETS["sharp-cvae"].config.to_dict()
+    del data["encoder_condition"]
+    config = Config.from_dict(data)
+    assert config.encoder_condition == "none" and config == PRESETS["sharp-cvae"].config
+
+
+def test_the_handwriting_preset_is_label_cvae_16_with_a_class_reading_encoder():
+    config = get_preset("handwriting-cvae").config
+    assert Config.from_json(config.to_json()) == config  # validates
+    assert config.encoder_condition == config.decoder_condition == "label"
+    assert config == get_preset("label-cvae-16").config.replace(encoder_condition="label")

@@ -33,6 +33,10 @@ CONFIGS = {
         conditional=False, classifier_hidden=(), conv_channels=(5,), encoder_hidden=()
     ),
     "elu, no dense hidden": TINY_CONV.replace(activation="elu", decoder_hidden=()),
+    "encoder reads the class": TINY_CONV.replace(encoder_condition="label"),
+    "encoder reads the class, no dense hidden": TINY_CONV.replace(
+        encoder_condition="label", encoder_hidden=()
+    ),
 }
 
 

@@ -100,6 +100,7 @@ def test_stop_gradient_keeps_reconstruction_gradients_out_of_the_classifier():
         TINY_CVAE.replace(activation="sigmoid"),
         TINY_CVAE.replace(activation="tanh"),
         TINY_CVAE.replace(activation="elu"),
+        TINY_CVAE.replace(encoder_condition="label"),  # the encoder reads the softmax too
     ],
 )
 def test_numpy_networks_match_torch(config):
@@ -152,3 +153,50 @@ def test_a_label_conditioned_decoder_reads_the_label_in_training_and_the_softmax
         torch.testing.assert_close(by_label.recon_logits, model.decode_logits(z, one_hot))
         torch.testing.assert_close(by_softmax.recon_logits, model.decode_logits(z, softmax))
         assert not torch.allclose(by_label.recon_logits, by_softmax.recon_logits)
+
+
+LABEL_ENCODER = TINY_CVAE.replace(classifier_stop_gradient=True, encoder_condition="label")
+
+
+def test_a_label_conditioned_encoder_reads_x_and_a_class_vector():
+    """encoder_condition "label": q(z|x) reads x and the one-hot label while training, and
+    the classifier's softmax wherever it encodes without labels (encode keeps its signature)."""
+    torch.manual_seed(0)
+    model = VAE(LABEL_ENCODER)
+    assert model.encoder.layers[0].weight.shape == (32, 784 + 10)
+    x = torch.rand(4, 784)
+    y = torch.tensor([0, 3, 3, 9])
+    with torch.no_grad():
+        by_label = model(x, torch.Generator().manual_seed(1), labels=y)
+        by_softmax = model(x, torch.Generator().manual_seed(1))
+        one_hot = torch.nn.functional.one_hot(y, 10).float()
+        softmax = torch.softmax(model.classifier(x), -1)
+        mu, var = model.encode(x)
+        mu_label, _ = model.encode(x, one_hot)
+        h = model.encoder(torch.cat([x, softmax], -1))
+    assert mu.shape == var.shape == (4, LABEL_ENCODER.latent_dim)
+    torch.testing.assert_close(mu, h[:, : LABEL_ENCODER.latent_dim])
+    torch.testing.assert_close(by_softmax.mu, mu)
+    torch.testing.assert_close(by_label.mu, mu_label)
+    assert not torch.allclose(by_label.mu, by_softmax.mu)
+
+
+@pytest.mark.parametrize("stop", [True, False])
+def test_the_encoders_class_input_sends_no_gradient_to_the_classifier(stop):
+    """The softmax into the encoder is detached: with the classifier's own loss off (and the
+    decoder reading the label, or stop-gradient on), nothing reaches the classifier."""
+    config = LABEL_ENCODER.replace(
+        classification_weight=0.0,
+        classifier_stop_gradient=stop,
+        decoder_condition="label" if stop else "softmax",
+    )
+    torch.manual_seed(0)
+    model = VAE(config)
+    x = torch.rand(4, 784)
+    y = torch.tensor([0, 1, 2, 3])
+    out = model(x)  # no labels: the encoder reads the softmax
+    if not stop:  # cut the decoder's path, so only the encoder's is left
+        out.recon_logits = model.decode_logits(out.z, torch.softmax(out.class_logits, -1).detach())
+    loss_parts(out, x, y, config).total.backward()
+    assert sum(float(p.grad.abs().sum()) for p in model.encoder.parameters()) > 0
+    assert all(p.grad is None or not p.grad.any() for p in model.classifier.parameters())

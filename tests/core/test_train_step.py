@@ -25,6 +25,18 @@ CASES = {
         classifier_stop_gradient=True,
         decoder_condition="label",
     ),
+    # elu, not relu: bfloat16 rounding across a ReLU's kink moves single gradients past the
+    # bfloat16 test's margin for some seeds (the relu cases above do so at other seeds too).
+    "conditional, encoder and decoder read the true label": BASE.replace(
+        activation="elu",
+        likelihood="bernoulli",
+        classifier_stop_gradient=True,
+        decoder_condition="label",
+        encoder_condition="label",
+    ),
+    "conditional, encoder reads the label, decoder the softmax": BASE.replace(
+        encoder_condition="label"
+    ),
     "conditional, tanh, no hidden classifier": BASE.replace(
         activation="tanh", classifier_hidden=(), classification_weight=0.5
     ),

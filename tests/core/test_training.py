@@ -165,3 +165,21 @@ def test_a_cosine_run_trains_differently_from_a_constant_one(data):
     assert cosine.config.lr_schedule == "cosine"
     name = next(iter(constant.weights))
     assert not np.allclose(constant.weights[name], cosine.weights[name])
+
+
+def test_a_label_reading_encoder_trains_and_its_stored_points_are_what_numpy_encodes(data):
+    """encoder_condition "label": the run trains on the labels, and the test points it stores
+    (encoded with the classifier's softmax, as the app encodes any image) equal numpy's."""
+    from latentlab.core.vae.numpy_net import NumpyVAE
+
+    config = TINY_CVAE.replace(
+        epochs=4, learning_rate=3e-3, classifier_stop_gradient=True, encoder_condition="label"
+    )
+    events = run(config, data)
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert epochs[-1].train.total < epochs[0].train.total
+    record = events[-1].record
+    assert record.density is not None
+    images = np.asarray(data.test_images, np.float32).reshape(len(data.test_images), -1) / 255
+    mu, _ = NumpyVAE(config, record.weights).encode(images)
+    np.testing.assert_allclose(mu, record.test_encoding.mu, atol=1e-5)

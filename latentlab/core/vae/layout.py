@@ -28,20 +28,22 @@ def mlp_dims(config: Config) -> dict[str, list[int]]:
     """Layer widths of each dense network, input first and output last.
 
     For a conv model the encoder's dense part reads the last feature map flattened and the
-    decoder's dense part ends at it.
+    decoder's dense part ends at it. With `encoder_condition` "label" the encoder's first dense
+    layer also reads a class vector, appended after the image (MLP) or the flattened features.
     """
     d, c, n = config.latent_dim, config.num_classes, config.input_dim
     dec_in = d + (c if config.conditional else 0)
+    enc_extra = c if config.encoder_condition == "label" else 0  # the class vector q(z|x) reads
     if config.architecture == "conv":
         flat = config.conv_channels[-1] * conv_side(config) ** 2
         dims = {
-            "encoder": [flat, *config.encoder_hidden, 2 * d],
+            "encoder": [flat + enc_extra, *config.encoder_hidden, 2 * d],
             "decoder": [dec_in, *config.decoder_hidden, flat],
         }
     else:
         dims = {
             # The encoder's last layer gives the mean and the raw variance output side by side.
-            "encoder": [n, *config.encoder_hidden, 2 * d],
+            "encoder": [n + enc_extra, *config.encoder_hidden, 2 * d],
             "decoder": [dec_in, *config.decoder_hidden, n],
         }
     if config.conditional:

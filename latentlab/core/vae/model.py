@@ -68,11 +68,15 @@ class ConvEncoder(nn.Module):
         self.dense = MLP(dims, config.activation)
         self.act = self.dense.act
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """`condition`: the class vector the dense layers read after the features, if any."""
         h = x.reshape(-1, 1, 28, 28)
         for conv in self.convs:
             h = self.act(conv(h))
-        return self.dense(h.flatten(1))
+        h = h.flatten(1)
+        if condition is not None:
+            h = torch.cat([h, condition.to(h.dtype)], dim=-1)
+        return self.dense(h)
 
 
 class ConvDecoder(nn.Module):
@@ -135,9 +139,34 @@ class VAE(nn.Module):
             self.decoder = MLP(dims["decoder"], config.activation)
         self.classifier = MLP(dims["classifier"], config.activation) if config.conditional else None
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and variance of q(z|x)."""
-        h = self.encoder(x)
+    def encoder_class_input(
+        self, x: torch.Tensor, class_logits: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
+        """The class vector q(z|x) reads beside x when not training on labels: the classifier's
+        softmax, without its gradient (the classifier trains by its own loss); None unless the
+        config's `encoder_condition` is "label"."""
+        if self.config.encoder_condition != "label":
+            return None
+        assert self.classifier is not None  # the config allows "label" only for a cVAE
+        if class_logits is None:
+            class_logits = self.classifier(x)
+        return torch.softmax(class_logits, dim=-1).detach()
+
+    def encode(
+        self, x: torch.Tensor, class_input: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and variance of q(z|x). With `encoder_condition` "label" the encoder also reads
+        `class_input` (by default the classifier's softmax of x, see `encoder_class_input`)."""
+        if self.config.encoder_condition == "label":
+            if class_input is None:
+                class_input = self.encoder_class_input(x)
+            assert class_input is not None
+            if self.config.architecture == "conv":
+                h = self.encoder(x, class_input)
+            else:
+                h = self.encoder(torch.cat([x, class_input.to(x.dtype)], dim=-1))
+        else:
+            h = self.encoder(x)
         mu, raw = h.chunk(2, dim=-1)
         return mu, VARIANCE_FLOOR + torch.exp(raw)
 
@@ -168,12 +197,21 @@ class VAE(nn.Module):
         labels: torch.Tensor | None = None,
     ) -> Forward:
         """`labels` are the training batch's; the decoder reads them one-hot only where the
-        config's `decoder_condition` is "label", and the classifier's softmax otherwise."""
-        mu, var = self.encode(x)
+        config's `decoder_condition` is "label", and the classifier's softmax otherwise. The
+        encoder reads them one-hot where `encoder_condition` is "label" (without labels, the
+        classifier's detached softmax)."""
+        logits = self.classifier(x) if self.classifier is not None else None
+        class_input = None
+        if self.config.encoder_condition == "label":
+            if labels is not None:
+                assert logits is not None
+                class_input = F.one_hot(labels, self.config.num_classes).to(logits.dtype)
+            else:
+                class_input = self.encoder_class_input(x, logits)
+        mu, var = self.encode(x, class_input)
         z = self.reparameterize(mu, var, generator)
-        logits = probs = None
-        if self.classifier is not None:
-            logits = self.classifier(x)
+        probs = None
+        if logits is not None:
             if self.config.decoder_condition == "label" and labels is not None:
                 probs = F.one_hot(labels, self.config.num_classes).to(logits.dtype)
             else:

@@ -113,12 +113,16 @@ class NumpyConvEncoder:
             config.activation,
         )
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        """`condition`: the class vector (..., K) the dense layers read after the features."""
         lead = x.shape[:-1]
         h = x.reshape(-1, 1, 28, 28)
         for w, b in self.convs:
             h = self.act(conv2d(h, w, b))
-        return self.dense(h.reshape(len(h), -1)).reshape(*lead, -1)
+        h = h.reshape(len(h), -1)
+        if condition is not None:
+            h = np.concatenate([h, condition.reshape(len(h), -1).astype(np.float32)], axis=-1)
+        return self.dense(h).reshape(*lead, -1)
 
 
 class NumpyConvDecoder:
@@ -163,8 +167,17 @@ class NumpyVAE:
             self.nets["decoder"] = NumpyConvDecoder(config, weights)
 
     def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance of q(z|x) for images flattened to (..., 784) in [0, 1]."""
-        h = self.nets["encoder"](np.asarray(x, dtype=np.float32))
+        """Mean and variance of q(z|x) for images flattened to (..., 784) in [0, 1]; with
+        `encoder_condition` "label" the encoder also reads the classifier's softmax of x."""
+        x = np.asarray(x, dtype=np.float32)
+        if self.config.encoder_condition == "label":
+            probs = self.classify(x)
+            if self.config.architecture == "conv":
+                h = self.nets["encoder"](x, probs)
+            else:
+                h = self.nets["encoder"](np.concatenate([x, probs], axis=-1))
+        else:
+            h = self.nets["encoder"](x)
         d = self.config.latent_dim
         return h[..., :d], VARIANCE_FLOOR + np.exp(h[..., d:])
 

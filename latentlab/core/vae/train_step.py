@@ -113,7 +113,16 @@ class TrainStep:
         d_latent = cfg.latent_dim
 
         xc = x.to(self.dtype)  # once, for the encoder and the classifier
-        enc_out, enc = self._forward(model.encoder, xc)
+        probs = cls = None
+        if model.classifier is not None:
+            logits, cls = self._forward(model.classifier, xc)
+            probs = torch.softmax(logits, dim=-1)
+        enc_in = xc
+        if cfg.encoder_condition == "label":  # beside x: the label, or the softmax (no gradient)
+            assert probs is not None
+            enc_class = probs if y is None else F.one_hot(y, cfg.num_classes).to(probs.dtype)
+            enc_in = torch.cat([xc, enc_class.to(self.dtype)], dim=-1)
+        enc_out, enc = self._forward(model.encoder, enc_in)
         mu, raw = enc_out[:, :d_latent], enc_out[:, d_latent:]
         e = torch.exp(raw)
         var = e + VARIANCE_FLOOR
@@ -121,11 +130,8 @@ class TrainStep:
         sd = var.sqrt()
         z = mu + eps * sd
 
-        probs = cls = None
         dec_in = z
-        if model.classifier is not None:
-            logits, cls = self._forward(model.classifier, xc)
-            probs = torch.softmax(logits, dim=-1)
+        if probs is not None:
             condition = probs
             if cfg.decoder_condition == "label" and y is not None:
                 condition = F.one_hot(y, cfg.num_classes).to(probs.dtype)
