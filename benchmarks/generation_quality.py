@@ -207,18 +207,20 @@ def save_grid(
     rows: int = 8,
     seed: int = 0,
     scale: int = 2,
+    styles: str = "prior",
 ) -> Path:
-    """A PNG to eyeball: one column per class, one row per prior style; red frame = judge disagrees.
+    """A PNG to eyeball: one column per class, one row per style; red frame = judge disagrees.
 
+    Prior styles: each row one style for every class; mixture styles: each class's own draws.
     The styles are the first `rows` of the ones `generation_accuracy` uses with the same seed.
-    A plain VAE gets `rows` x 10 prior samples, unframed.
+    A plain VAE gets `rows` x 10 samples, unframed.
     """
     from PIL import Image
 
     record = load_model(model_path)
-    images = generate(record, rows, seed) if record.config.conditional else None
+    images = generate(record, rows, seed, styles) if record.config.conditional else None
     if images is None:
-        grid = generate(record, rows * 10, seed).reshape(rows, 10, 28, 28)
+        grid = generate(record, rows * 10, seed, styles).reshape(rows, 10, 28, 28)
         wrong = np.zeros((rows, 10), dtype=bool)
     else:
         grid = images.transpose(1, 0, 2, 3)  # (rows, classes, 28, 28)
@@ -377,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                     _grid_path(args.grid, model, len(args.models) > 1),
                     args.grid_rows,
                     args.seed,
+                    styles=kinds[-1],  # with --styles both: the mixture, as the app draws
                 )
                 print(f"grid: {grid}", file=sys.stderr)
         except LatentlabError as exc:

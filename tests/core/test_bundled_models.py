@@ -13,11 +13,14 @@ DEFAULT = default_model_path()
 VAE_2D = models_dir() / "mnist-vae-2d.safetensors"
 
 
-def test_the_default_preset_is_the_sharp_stop_gradient_recipe():
+def test_the_default_preset_is_the_handwriting_recipe_and_the_old_one_is_kept():
     config = get_preset(DEFAULT_PRESET).config
-    assert DEFAULT_PRESET == "sharp-cvae"
+    assert DEFAULT_PRESET == "handwriting-cvae"
     assert config.conditional and config.classifier_stop_gradient
-    assert config.kl_weight > 1.0 and config.lr_schedule == "cosine"
+    assert config.decoder_condition == "label" and config.encoder_condition == "label"
+    assert config.kl_weight < 1.0 and config.density_temperature < 1.0
+    old = get_preset("sharp-cvae").config  # the default until December 2026, still a preset
+    assert old.kl_weight == 4.0 and old.latent_dim == 8
 
 
 @pytest.mark.skipif(not DEFAULT.is_file(), reason=f"bundled model {DEFAULT} not present")
@@ -32,6 +35,23 @@ def test_the_bundled_default_is_trained_by_the_default_preset_and_reads_digits_r
     accuracy = float(np.mean(encoding.predicted == encoding.labels))
     assert accuracy == pytest.approx(record.metrics["test_accuracy"], abs=1e-3)
     assert DEFAULT.stat().st_size < 10_000_000
+    assert record.density is not None and record.density.temperature == preset.density_temperature
+
+
+@pytest.mark.skipif(not DEFAULT.is_file(), reason=f"bundled model {DEFAULT} not present")
+def test_the_bundled_defaults_class_buttons_stay_the_class():
+    """A class's mean style decoded with every class button reads as the button pressed (the
+    independent judge), and the Reset point reads right for every class."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from class_buttons import figures_for
+
+    figures = figures_for(DEFAULT, styles=2, seed=0)
+    assert figures["mean_style_swap"] >= 0.95
+    assert figures["origin_right"] == figures["classes"] == 10
+    assert figures["dead_dimensions"] == []
 
 
 @pytest.mark.skipif(not VAE_2D.is_file(), reason=f"bundled model {VAE_2D} not present")

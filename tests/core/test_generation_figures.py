@@ -53,3 +53,43 @@ def test_mixture_styles_are_drawn_per_class(tmp_path):
     np.testing.assert_allclose(images[:, 0], images[:, 1], atol=1e-3)  # one narrow blob each
     with pytest.raises(Exception, match="no class density"):
         generation_quality.generate(random_record(TINY_CVAE), 3, styles="mixture")
+
+
+class _Mixtures:
+    """Class mixtures of one component each, at the given means (K, d)."""
+
+    def __init__(self, means: np.ndarray) -> None:
+        self.means = means[:, None, :].astype(np.float32)
+        self.weights = np.ones((len(means), 1))
+
+    def sample(self, n: int, c: int, rng: np.random.Generator) -> np.ndarray:
+        return np.repeat(self.means[c], n, axis=0) + 0.01 * rng.standard_normal((n, 3))
+
+
+class _Net:
+    """Images that show the class input, then z's first value: only z1 moves anything."""
+
+    def decode(self, z: np.ndarray, one_hots: np.ndarray) -> np.ndarray:
+        return np.concatenate([one_hots, z[..., :1]], axis=-1)
+
+
+class _Reader:
+    def __init__(self, always: int | None = None) -> None:
+        self.always = always
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        read = np.argmax(images[..., :-1], axis=-1)
+        return read if self.always is None else np.full_like(read, self.always)
+
+
+def test_class_button_figures_read_the_button_pressed_and_find_dead_sliders():
+    import class_buttons
+
+    mixtures = _Mixtures(np.arange(12, dtype=np.float32).reshape(4, 3))
+    out = class_buttons.class_button_figures(_Net(), mixtures, _Reader(), styles=5)
+    assert out["mean_style_swap"] == 1.0 and out["sampled_style_swap"] == 1.0
+    assert out["origin_right"] == 4 and out["sampled_styles"] == 20
+    assert out["dead_dimensions"] == [1, 2]  # only z1 reaches the image
+    stubborn = class_buttons.class_button_figures(_Net(), mixtures, _Reader(always=2), styles=5)
+    assert stubborn["mean_style_swap"] == pytest.approx(1 / 4)
+    assert stubborn["origin_right"] == 1 and stubborn["origin_read"] == [2, 2, 2, 2]
