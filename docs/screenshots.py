@@ -328,6 +328,51 @@ class Shot:
     take: Callable[[Path, argparse.Namespace], None]
 
 
+def umap_shown(window: MainWindow) -> None:
+    """Axes > UMAP chosen, and waited for (computed in its child process, or from the cache)."""
+    scatter = window.scatter
+    scatter.set_axes_choice("umap")
+    wait_for(lambda: window.state.projection.kind == "umap", 600, "the UMAP map")
+    pump(300)
+
+
+def shot_maps_class(out: Path) -> None:
+    """Axes > UMAP on the bundled cVAE, coloured by class, a test 3 clicked."""
+    with opened(MNIST_CVAE) as window:
+        umap_shown(window)
+        click_point(window, index_of(window, 3))
+        save(window, out)
+
+
+def shot_maps_slant(out: Path) -> None:
+    """The same UMAP coloured by Morpho-MNIST slant (measured in the background)."""
+    from latentlab.core.explore.colouring import ColourChoice
+
+    with opened(MNIST_CVAE) as window:
+        umap_shown(window)
+        colours = window.scatter.colours
+        colours.choose(ColourChoice("stroke", name="slant"))
+        wait_for(lambda: window.scatter.colour_values() is not None, 120, "the slant measures")
+        save(window, out)
+
+
+def shot_million(out: Path) -> None:
+    """A million encoded points (the default's test latents, jittered), coloured by z1."""
+    import sys
+
+    from latentlab.core.explore.colouring import ColourChoice
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_scale import _big_document
+
+    with opened(MNIST_CVAE) as window:
+        window.show_document(_big_document(window, 1_000_000))
+        pump(800)
+        window.scatter.fit_view()
+        window.scatter.colours.choose(ColourChoice("latent", 0))
+        save(window, out)
+
+
 SHOTS: dict[str, Shot] = {
     "explorer-cvae": Shot("screenshot-explorer-cvae.png", lambda out, a: shot_explorer_cvae(out)),
     "explorer-vae-2d": Shot(
@@ -344,6 +389,9 @@ SHOTS: dict[str, Shot] = {
     "feature-directions": Shot("feature-directions.png", lambda out, a: shot_directions(out)),
     "feature-fashion": Shot("feature-fashion.png", lambda out, a: shot_fashion(out)),
     "feature-dark": Shot("feature-dark.png", lambda out, a: shot_dark(out)),
+    "maps-umap-class": Shot("maps-umap-class.png", lambda out, a: shot_maps_class(out)),
+    "maps-umap-slant": Shot("maps-umap-slant.png", lambda out, a: shot_maps_slant(out)),
+    "scatter-1000000-points": Shot("scatter-1000000-points.png", lambda out, a: shot_million(out)),
     "feature-shortcuts": Shot("feature-shortcuts.png", lambda out, a: shot_shortcuts(out)),
 }
 
