@@ -128,7 +128,7 @@ class LatentScatter(ColouringMixin, AxesMixin, PointerMixin, QWidget):
         controls.addWidget(self._versus)
         controls.addWidget(self._dim_y)
         controls.addWidget(self._plane)
-        controls.addWidget(self.map_controls, 1)
+        controls.addWidget(self.map_controls, 4)  # the status gets the room, not the gap
         controls.addStretch(1)
         self.colours = ColourControls(state)
         self.colours.choice_changed.connect(self._on_colouring)
