@@ -167,8 +167,9 @@ def package_version(name: str) -> str:
 BUNDLED_PROVENANCE = (
     (
         "mnist-cvae",
-        "conditional VAE on MNIST, preset sharp-cvae: 8 free latent dimensions, beta 4, "
-        "12 epochs; test accuracy 0.984, 98.6 % of generated digits read as asked",
+        "conditional VAE on MNIST, preset handwriting-cvae: 16 free latent dimensions, "
+        "beta 0.7, the label read by decoder and encoder in training, 20 epochs; test "
+        "accuracy 0.986, 99.2 % of generated digits read as asked, FID 23",
     ),
     (
         "mnist-vae-2d",
