@@ -414,7 +414,9 @@ def density_cells(
         shown = inside if shown is None else shown[inside]
     if not len(ix):
         return None, None, w, h, left, top
-    return iy * np.int32(w) + ix, shown, w, h, left, top
+    # intp, once per view: bincount would convert int32 cells on every recolour (4 x 0.5 ms at
+    # 1,000,000 points)
+    return (iy * np.int32(w) + ix).astype(np.intp), shown, w, h, left, top
 
 
 def density_colours(
