@@ -34,6 +34,21 @@ SHORTCUTS_KEY = QKeySequence.StandardKey.HelpContents  # F1 on most platforms
 ABOUT_KEY = "Ctrl+F1"
 SCATTER_HELP_KEY = "Shift+F1"
 HEADERS = ("Keys", "Command", "Where")
+MOUSE = "Scatter (mouse)"
+# The scatter's mouse gestures: no action holds them, so they are written down here.
+MOUSE_ROWS = (
+    ("Hover", "Show a point's image and label beside the cursor"),
+    ("Click a point", "Go to it: its reconstruction, the sliders at its latent"),
+    ("Drag the ring", "Move the point along the axes (through the inverse on a map)"),
+    ("Click empty space", "Move the point there"),
+    ("Drag, middle-drag", "Pan the view"),
+    ("Right-drag, wheel", "Zoom"),
+    ("Shift+drag", "Select the points inside a loop"),
+    ("Ctrl+Shift+drag", "Select the points inside a rectangle"),
+    ("Click a legend entry", "Hide or show that class"),
+    ("Click a class's bar", "Show only that class in colour (again: every class)"),
+    ("Drag the band's edges", "Show only a range of values in colour (on the histogram)"),
+)
 PROJECT = "latentlab"
 
 
@@ -111,7 +126,11 @@ class ShortcutsDialog(QDialog):
         super().__init__(window)
         self.setWindowTitle("Keyboard shortcuts")
         self.rows = shortcut_rows(window)
-        intro = QLabel("What each key does in this window (taken from its menus and keys).")
+        self.rows += [ShortcutRow(keys, what, MOUSE) for keys, what in MOUSE_ROWS]
+        intro = QLabel(
+            "What each key does in this window (taken from its menus and keys), and what the "
+            "mouse does on the scatter."
+        )
         intro.setWordWrap(True)
         self.table = QTableWidget(len(self.rows), len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
@@ -249,6 +268,14 @@ SCATTER_HELP = (
     "entry to hide a class; hold Shift and drag to select points (Ctrl+Shift: a rectangle). "
     "The bars under the plot count the points of each class, or show how the values spread "
     "when the points are coloured by a value.</p>"
+    "<p><b>Other axes.</b> Principal components show the directions of most variance; with "
+    "8 or more dimensions that is a fraction of it. <i>Axes > UMAP</i> or <i>t-SNE</i> lays "
+    "the points out by their neighbours instead (computed in the background, then kept): near "
+    "points are near in latent space, but distances between clusters mean little. Dragging "
+    "the ring through such a map moves the point through a blend of its nearest points' "
+    "latents. <i>Colour</i> shows any value of the points (a dimension, the KL, the stroke "
+    "slant...); drag the band on the histogram to show only a range. docs/maps.md has it "
+    "all.</p>"
 )
 
 

@@ -195,6 +195,8 @@ def test_the_shortcuts_dialog_lists_what_the_window_really_has(qtbot, window):
         assert expected in [(keys, command) for keys, command, _ in shown]
     assert ("0–9", "Choose the class with that number", "Window") in shown
     assert ("Ctrl+K, D", "Dark", "View > Theme") in shown
+    mouse = [command for keys, command, where in shown if where == "Scatter (mouse)"]
+    assert "Select the points inside a rectangle" in mouse and len(mouse) >= 10
     dialog.reject()
 
     # A key added later shows up the next time: the list is read, not written down.
