@@ -75,15 +75,21 @@ def hover_over(qtbot, scatter, x: float, y: float) -> None:
     qtbot.waitUntil(lambda: scatter.hover.shown, timeout=WAIT_MS)
 
 
-def test_the_hover_card_goes_on_a_zoom_and_when_its_layer_or_class_is_hidden(
-    qtbot, unthrottled_mouse
-):
-    state, scatter, _images, labels = show_training(qtbot)
+def hover_over_the_first_point(qtbot, state, scatter):
+    """Zoom in on test point 0 and hover it: (the view box, its x, its y)."""
     box = scatter.plot_widget.getPlotItem().getViewBox()
     x, y = (float(v) for v in state.points_2d()[0])
     box.setRange(xRange=(x - 0.2, x + 0.2), yRange=(y - 0.2, y + 0.2), padding=0)
     QApplication.processEvents()
     hover_over(qtbot, scatter, x, y)
+    return box, x, y
+
+
+def test_the_hover_card_goes_on_a_zoom_and_when_its_layer_or_class_is_hidden(
+    qtbot, unthrottled_mouse
+):
+    state, scatter, _images, labels = show_training(qtbot)
+    box, x, y = hover_over_the_first_point(qtbot, state, scatter)
     assert scatter.hover.caption.startswith("test image #")
     # A mouse-wheel step about another spot: the point moves away from the still cursor.
     cursor = scatter.scene_pos(x, y)
@@ -218,11 +224,7 @@ def test_a_partial_repaint_of_the_density_image_shows_the_same_cells_as_a_full_o
 
 def test_a_press_hides_the_hover_card_and_a_still_hover_brings_it_back(qtbot, unthrottled_mouse):
     state, scatter, _images, _labels = show_training(qtbot)
-    box = scatter.plot_widget.getPlotItem().getViewBox()
-    x, y = (float(v) for v in state.points_2d()[0])
-    box.setRange(xRange=(x - 0.2, x + 0.2), yRange=(y - 0.2, y + 0.2), padding=0)
-    QApplication.processEvents()
-    hover_over(qtbot, scatter, x, y)
+    _box, x, y = hover_over_the_first_point(qtbot, state, scatter)
     viewport = scatter.plot_widget.viewport()
     here = scatter.plot_widget.mapFromScene(scatter.scene_pos(x, y))
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=here)  # a drag (a pan) begins
