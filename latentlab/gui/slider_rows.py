@@ -172,20 +172,27 @@ class SliderRow:
     def widgets(self) -> tuple[QWidget, ...]:
         return (self.label, self.slider, self.spin, self.kl, self.strip)
 
-    def show_value(self, value: float) -> None:
-        """Move both widgets to `value` without emitting anything.
+    def show_value(self, value: float, *, text: bool = True) -> None:
+        """Move the handle (and, with `text`, the number) to `value` without emitting anything.
 
-        A row that already shows the value is left alone: every point change reaches every row,
-        and a spin box repaints on any setValue, so untouched rows would cost a paint each.
+        A widget that already shows the value is left alone: every point change reaches every
+        row, and a spin box repaints on any setValue, so untouched rows would cost a paint each.
         """
+        ticks = round(value * STEPS_PER_UNIT)
+        if self.slider.value() != ticks:
+            self.slider.blockSignals(True)
+            self.slider.setValue(ticks)
+            self.slider.blockSignals(False)
+        if text:
+            self.show_text(value)
+
+    def show_text(self, value: float) -> None:
+        """The number in the spin box, without emitting anything."""
         if self.spin.value() == round(value, self.spin.decimals()):
             return
-        for widget in (self.slider, self.spin):
-            widget.blockSignals(True)
-        self.slider.setValue(round(value * STEPS_PER_UNIT))
+        self.spin.blockSignals(True)
         self.spin.setValue(value)
-        for widget in (self.slider, self.spin):
-            widget.blockSignals(False)
+        self.spin.blockSignals(False)
 
     def describe(self, name: str, note: str) -> None:
         self.label.setText(name)

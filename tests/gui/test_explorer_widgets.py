@@ -16,7 +16,7 @@ from latentlab.core.vae.latent_model import vae_document
 from latentlab.gui import settings
 from latentlab.gui.class_selector import PLAIN_REASON, ClassSelector, short_name
 from latentlab.gui.image_view import DigitView, to_ink_uint8, to_qimage
-from latentlab.gui.latent_sliders import LatentSliders
+from latentlab.gui.latent_sliders import TEXT_DELAY_MS, LatentSliders
 from latentlab.gui.model_info_dialog import ModelInfoDialog, history_rows
 
 from .conftest import SMALL_CVAE, SMALL_VAE_2D, make_record
@@ -272,3 +272,15 @@ def test_recent_models_are_newest_first_unique_and_capped(tmp_path):
     assert len(set(recent)) == len(recent)
     settings.remove_recent_model(recent[0])
     assert str(paths[5].resolve()) not in settings.recent_models()
+
+
+def test_during_a_drag_the_handles_follow_every_step_and_the_numbers_catch_up(qtbot):
+    state, sliders = make_sliders(qtbot, record_reaching(2.0, latent_dim=3))
+    qtbot.wait(TEXT_DELAY_MS + 20)  # the input: a pause after opening, as a hand makes
+    state.set_z(np.array([0.5, 0.0, 0.0], np.float32))  # a lone change: numbers at once
+    assert sliders.numbers() == pytest.approx([0.5, 0.0, 0.0])
+    for step in range(1, 6):  # a drag: steps far closer together than TEXT_DELAY_MS
+        state.set_z(np.array([0.5 + 0.1 * step, -0.1 * step, 0.0], np.float32))
+        assert sliders.values() == pytest.approx([0.5 + 0.1 * step, -0.1 * step, 0.0])
+    assert sliders.numbers() != pytest.approx([1.0, -0.5, 0.0])  # not repainted every step
+    qtbot.waitUntil(lambda: sliders.numbers() == pytest.approx([1.0, -0.5, 0.0]), timeout=1000)
