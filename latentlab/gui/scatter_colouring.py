@@ -19,6 +19,8 @@ from latentlab.core.explore.colouring import ColourChoice, values_for
 
 from .scatter_colours import colour_map, level_indices, value_range
 
+LEGEND_FADED = 0.45  # the legend's opacity while the points are coloured by a value
+
 
 class ColouringMixin:
     """What `LatentScatter` does when the colour choice, the colour bar or the filter change."""
@@ -93,6 +95,9 @@ class ColouringMixin:
             self._plot.getPlotItem().layout.addItem(bar, 2, 5)  # owned by Qt from here on
             self.colour_bar = bar
         self.colour_bar.setVisible(shown)
+        # Coloured by a value, the legend is no colour key: faded, it still hides a class on
+        # a click (a new user read the class dots as the points' colours).
+        self._legend.setOpacity(LEGEND_FADED if shown else 1.0)
 
     def _show_class_counts(self) -> None:
         """The histogram of the classes the points are coloured by, hidden classes grey."""

@@ -71,6 +71,7 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
     kl = point_kl(state.points)
     np.testing.assert_allclose(scatter.colour_values(), kl)
     assert scatter.colour_bar.isVisible() and scatter.histogram.kind == "values"
+    assert scatter._legend.opacity() < 1.0  # no longer the colour key, still the toggles
     assert scatter.histogram.counts.sum() == len(kl)
     colours = drawn_colours(scatter)
     table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
@@ -101,7 +102,7 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
     # Back to classes: no bar, the class colours, the class histogram.
     scatter.colours.choose(ColourChoice("class"))
     assert scatter.colour_values() is None and scatter.histogram.kind == "classes"
-    assert not scatter.colour_bar.isVisible()
+    assert not scatter.colour_bar.isVisible() and scatter._legend.opacity() == 1.0
     qtbot.wait_exposed(scatter.plot_widget)
     # Neither colouring moved the plot: a new layout would redraw a million points anew.
     assert (box.width(), box.height()) == size
