@@ -163,7 +163,7 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
-        self.resize(620, min(760, 110 + row_height * (len(self.rows) + 1)))
+        self.resize(780, min(760, 110 + row_height * (len(self.rows) + 1)))
 
     def texts(self) -> list[tuple[str, str, str]]:
         """The table as shown (for tests)."""

@@ -109,6 +109,8 @@ class LatentScatter(ColouringMixin, AxesMixin, PointerMixin, QWidget):
         self.map_controls.map_ready.connect(self._on_map_ready)
         self.map_controls.map_failed.connect(self._on_map_failed)
         self.map_controls.parameter_changed.connect(self._on_map_parameter)
+        self.map_controls.stage_changed.connect(self._on_map_stage)
+        self._map_hint = ""  # the line under the plot while a map computes, {stage} to fill
         self._dim_x = QComboBox()
         self._dim_y = QComboBox()
         self._dim_x.setToolTip("Latent dimension on the horizontal axis")

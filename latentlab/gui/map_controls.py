@@ -83,6 +83,7 @@ class MapControls(QWidget):
     map_ready = Signal(object)  # LatentMap, for the points the request was made for
     map_failed = Signal(str)  # the map was cancelled or failed: why, in one line
     parameter_changed = Signal(str, int)  # method, new parameter (after the debounce)
+    stage_changed = Signal(str)  # what the running map is doing now ("finding neighbours")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,6 +131,16 @@ class MapControls(QWidget):
         self.parameter.setValue(self._parameters[method])
         self.parameter.blockSignals(False)
         self.parameter.setToolTip(PARAMETER_TIPS[method])
+
+    def set_parameter(self, method: str, value: int) -> None:
+        """Show `value` as `method`'s parameter without asking for a map (a cancelled change
+        goes back to the map shown)."""
+        self._parameters[method] = int(value)
+        if method == self._method:
+            self.parameter.blockSignals(True)
+            self.parameter.setValue(int(value))
+            self.parameter.blockSignals(False)
+        self._debounce.stop()
 
     def request(self, method: str | None = None) -> MapRequest:
         """The map the controls ask for, for `method` (default: the one shown)."""
@@ -202,7 +213,9 @@ class MapControls(QWidget):
             self.progress.setRange(0, progress.total)
             self.progress.setValue(progress.done)
             self.progress.setFormat("%p%")
-        self.status.setText(progress.stage)
+        if progress.stage != self.status.text():
+            self.status.setText(progress.stage)
+            self.stage_changed.emit(progress.stage)
 
     def _on_returned(self, worker: GeneratorWorker, latent_map: LatentMap) -> None:
         if worker is not self._worker:

@@ -88,10 +88,11 @@ class AxesMixin:
             return
         self.map_controls.compute(state.points.mu, request)
         shown = VIEW_NAMES.get(state.projection.kind, "current")
-        self._hint.setText(
-            f"Computing the {request.title} map in the background; the scatter shows the "
-            f"{shown} view until it is ready (Cancel stops it)."
+        self._map_hint = (
+            f"Computing the {request.title} map in the background ({{stage}}); the scatter "
+            f"shows the {shown} view until it is ready (Cancel stops it)."
         )
+        self._hint.setText(self._map_hint.format(stage="starting"))
 
     def _show_dim_combos(self, kind: str) -> None:
         """The two dimension choices only where they choose the axes (Two latent dimensions):
@@ -113,7 +114,16 @@ class AxesMixin:
             state.set_projection(kind)
 
     @Slot(str)
+    def _on_map_stage(self, stage: str) -> None:
+        """The line under the plot says what the map is doing (the row has little room)."""
+        if self.map_controls.is_running and self._map_hint:
+            self._hint.setText(self._map_hint.format(stage=stage))
+
+    @Slot(str)
     def _on_map_failed(self, _why: str) -> None:
+        # A parameter changed and then cancelled goes back to the one of the map shown.
+        for kind, request in self._map_requests.items():
+            self.map_controls.set_parameter(kind, request.parameter)
         if self.state.loaded and self.state.points is not None:
             self._on_projection()  # the axis choice goes back to what is shown
 

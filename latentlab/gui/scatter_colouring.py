@@ -66,10 +66,14 @@ class ColouringMixin:
         if values is None:
             return
         index = level_indices(values, *self._colour_range, filtered=False)
+        outside = 0
         if self.histogram.band_filters():
             v = np.asarray(values, np.float32)
-            index[(v < np.float32(low)) | (v > np.float32(high))] = len(self._level_palette) - 1
+            left_out = (v < np.float32(low)) | (v > np.float32(high)) | ~np.isfinite(v)
+            index[left_out] = len(self._level_palette) - 1
+            outside = int(left_out.sum())
         self._value_index = index
+        self.histogram.show_band_count(low, high, len(index) - outside, len(index))
         self._fill_all_points()
 
     def _show_colour_bar(self, shown: bool) -> None:

@@ -29,7 +29,7 @@ from .workers import GeneratorWorker
 
 COLOUR_MAP = "viridis"
 LEVELS = 256
-GREY = (200, 200, 200, 110)  # points outside the colour bar's range
+GREY = (222, 222, 222, 100)  # points a show-only filter leaves out (light: no class's colour)
 
 
 def colour_map() -> pg.ColorMap:
@@ -322,6 +322,11 @@ class Histogram(pg.PlotWidget):
         self.band.hide()
         self.band.sigRegionChanged.connect(self._on_band)
         item.addItem(self.band, ignoreBounds=True)
+        # What the band leaves in colour, in words: its bounds and how many points (top left).
+        self.band_note = pg.TextItem("", color=(40, 40, 40), anchor=(0, 0))
+        self.band_note.setZValue(20)
+        self.band_note.hide()
+        item.addItem(self.band_note, ignoreBounds=True)
         self._centres = np.zeros(0)
         self._bar_index = np.zeros(0, np.int64)
         self._data_range = (0.0, 1.0)
@@ -356,6 +361,7 @@ class Histogram(pg.PlotWidget):
         self.band.setRegion((lo, hi))  # every value shown
         self.band.blockSignals(False)
         self.band.show()
+        self.band_note.hide()
 
     def band_filters(self) -> bool:
         """Whether the band leaves some values out (its edges moved in from the ends)."""
@@ -363,6 +369,18 @@ class Histogram(pg.PlotWidget):
         lo, hi = self._data_range
         tol = 1e-6 * max(abs(hi - lo), 1e-12)
         return self.band.isVisible() and (a > lo + tol or b < hi - tol)
+
+    def show_band_count(self, low: float, high: float, inside: int, total: int) -> None:
+        """Say what the band shows: its bounds and how many of the points are in colour."""
+        if not self.band_filters():
+            self.band_note.hide()
+            return
+        self.band_note.setText(
+            f"{low:.4g} to {high:.4g}: {inside:,} of {total:,} points in colour "
+            "(drag the edges back to the ends for all)"
+        )
+        self.band_note.setPos(self._data_range[0], float(max(1, int(self.counts.max(initial=0)))))
+        self.band_note.show()
 
     def _value_brushes(self, low: float, high: float) -> list:
         table = colour_map().getLookupTable(0.0, 1.0, LEVELS, alpha=False)
@@ -386,9 +404,10 @@ class Histogram(pg.PlotWidget):
         ticks = [(float(i), short_name(name)) for i, name in enumerate(names)]
         self.kind = "classes"
         self.band.hide()
+        self.band_note.hide()
         self.setToolTip(
             "Points per class: "
-            + ", ".join(f"{name} {int(n):,}" for name, n in zip(names, counts, strict=False))
+            + ", ".join(f"{name}: {int(n):,}" for name, n in zip(names, counts, strict=False))
             + ". Click a bar to show only that class in colour, again to show all."
         )
         self.getPlotItem().getAxis("bottom").setTicks([ticks])

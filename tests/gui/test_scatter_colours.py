@@ -15,7 +15,7 @@ from latentlab.core.explore.morphometry import measure
 from latentlab.core.explore.state import ExplorerState
 from latentlab.core.vae.latent_model import vae_document
 from latentlab.gui.latent_scatter import LatentScatter
-from latentlab.gui.scatter_colours import LEVELS, colour_map
+from latentlab.gui.scatter_colours import GREY, LEVELS, colour_map
 
 from .conftest import SMALL_CVAE, make_record
 
@@ -62,7 +62,7 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
     np.testing.assert_array_equal(
         scatter.histogram.counts, np.bincount(labels, minlength=len(state.class_names))
     )
-    assert f"{state.class_names[0]} {int((labels == 0).sum()):,}" in scatter.histogram.toolTip()
+    assert f"{state.class_names[0]}: {int((labels == 0).sum()):,}" in scatter.histogram.toolTip()
     box = scatter.plot_widget.getPlotItem().getViewBox()
     qtbot.waitUntil(lambda: box.width() > 0)
     size = (box.width(), box.height())
@@ -79,14 +79,18 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
     assert colours[top] == tuple(int(c) for c in table[-1])  # above the 99th percentile
     assert colours[bottom] == tuple(int(c) for c in table[0])
     # The histogram's band as a show-only filter, in the values' units: the upper half only.
-    assert not any(c == (200, 200, 200) for c in colours.values())  # the band spans them all
+    assert not any(c == GREY[:3] for c in colours.values())  # the band spans them all
     middle = float(np.median(kl))
     scatter.histogram.band.setRegion((middle, float(kl.max())))  # the lower edge dragged up
     low, high = scatter.histogram.band.getRegion()
     assert low == pytest.approx(middle)
     colours = drawn_colours(scatter)
-    grey = [i for i, c in colours.items() if c == (200, 200, 200)]
+    grey = [i for i, c in colours.items() if c == GREY[:3]]
     assert grey and sorted(grey) == sorted(np.flatnonzero((kl < low) | (kl > high)).tolist())
+    note = scatter.histogram.band_note  # the band's bounds and count, in words
+    assert (
+        note.isVisible() and f"{len(kl) - len(grey):,} of {len(kl):,} points" in note.toPlainText()
+    )
     order = scatter._all_points.indices
     assert set(order[: len(grey)].tolist()) == set(grey)  # grey underneath, drawn first
     # The colours of the points shown stay where they were: the colour map does not stretch.
@@ -94,11 +98,12 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
     bars = scatter.histogram.bars.opts["brushes"]
     centres = scatter.histogram._centres
     assert all(
-        (b.color().getRgb()[:3] == (200, 200, 200)) == (not low <= x <= high)
+        (b.color().getRgb()[:3] == GREY[:3]) == (not low <= x <= high)
         for b, x in zip(bars, centres, strict=True)
     )
     scatter.histogram.band.setRegion((float(kl.min()), float(kl.max())))
-    assert not any(c == (200, 200, 200) for c in drawn_colours(scatter).values())
+    assert not any(c == GREY[:3] for c in drawn_colours(scatter).values())
+    assert not scatter.histogram.band_note.isVisible()
     # Back to classes: no bar, the class colours, the class histogram.
     scatter.colours.choose(ColourChoice("class"))
     assert scatter.colour_values() is None and scatter.histogram.kind == "classes"
@@ -111,7 +116,7 @@ def test_colour_by_kl_shows_a_colour_bar_and_a_range_filter_greys_the_rest(qtbot
 def test_the_class_histogram_greys_a_class_hidden_from_the_legend(qtbot):
     _state, scatter = make_scatter(qtbot)
     bars = scatter.histogram.bars
-    grey = pg.mkBrush(200, 200, 200, 110).color().getRgb()
+    grey = pg.mkBrush(*GREY).color().getRgb()
     assert grey not in [b.color().getRgb() for b in bars.opts["brushes"]]
     scatter.class_items()[2].setVisible(False)
     colours = [b.color().getRgb() for b in bars.opts["brushes"]]
@@ -185,22 +190,22 @@ def test_the_class_filter_greys_the_other_classes_beneath_and_keeps_them_clickab
     assert scatter.class_filter.isVisible()
     scatter.class_filter.choose(3)
     colours = drawn_colours(scatter)
-    grey = {i for i, c in colours.items() if c == (200, 200, 200)}
+    grey = {i for i, c in colours.items() if c == GREY[:3]}
     assert grey == set(np.flatnonzero(labels != 3).tolist())  # every other class, still drawn
     order = scatter._all_points.indices
     assert set(order[: len(grey)].tolist()) == grey  # underneath the class shown
     np.testing.assert_array_equal(scatter.shown_mask(), labels == 3)  # what a lasso may take
     bars = [b.color().getRgb()[:3] for b in scatter.histogram.bars.opts["brushes"]]
-    assert [c == (200, 200, 200) for c in bars] == [c != 3 for c in range(len(bars))]
+    assert [c == GREY[:3] for c in bars] == [c != 3 for c in range(len(bars))]
     other = int(np.flatnonzero(labels != 3)[0])
     assert scatter.index_at(scatter.scene_pos(*state.points_2d()[other])) is not None
     # Coloured by a value, the filter still greys the other classes.
     scatter.colours.choose(ColourChoice("kl"))
     colours = drawn_colours(scatter)
-    assert all(colours[i] == (200, 200, 200) for i in np.flatnonzero(labels != 3))
-    assert any(colours[i] != (200, 200, 200) for i in np.flatnonzero(labels == 3))
+    assert all(colours[i] == GREY[:3] for i in np.flatnonzero(labels != 3))
+    assert any(colours[i] != GREY[:3] for i in np.flatnonzero(labels == 3))
     scatter.class_filter.choose(None)
-    assert not any(c == (200, 200, 200) for c in drawn_colours(scatter).values())
+    assert not any(c == GREY[:3] for c in drawn_colours(scatter).values())
 
 
 def test_a_new_model_resets_the_class_filter(qtbot):

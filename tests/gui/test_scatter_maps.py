@@ -74,6 +74,8 @@ def test_choosing_tsne_computes_it_in_the_background_with_progress(qtbot, _map_c
     controls = scatter.map_controls
     ready = []
     controls.map_ready.connect(lambda m: ready.append(threading.current_thread().name))
+    stages: list[tuple[str, str]] = []  # each stage, and the line under the plot then
+    controls.stage_changed.connect(lambda stage: stages.append((stage, scatter._hint.text())))
     choose(scatter, "tsne")
     assert controls.is_running and controls.progress.isVisible()
     assert controls.cancel_button.isVisible()
@@ -82,6 +84,7 @@ def test_choosing_tsne_computes_it_in_the_background_with_progress(qtbot, _map_c
     assert "Computing the t-SNE" in hint and "principal components view until" in hint
     qtbot.waitUntil(lambda: state.projection.kind == "tsne", timeout=MAP_MS)
     assert "nonlinear map" in scatter._hint.text()
+    assert stages and all(f"({stage})" in hint for stage, hint in stages)
     seen_threads.update(ready)
     assert seen_threads == {threading.main_thread().name}  # handed over on the GUI thread
     assert state.projection.kind == "tsne"
@@ -94,6 +97,12 @@ def test_choosing_tsne_computes_it_in_the_background_with_progress(qtbot, _map_c
     assert state.projection.kind == "pca"
     choose(scatter, "tsne")
     assert state.projection.kind == "tsne" and not controls.is_running
+    # A new perplexity, then Cancel: the box goes back to the map shown.
+    shown = controls.parameter.value()
+    controls.parameter.setValue(shown + 7)
+    qtbot.waitUntil(lambda: controls.is_running, timeout=MAP_MS)
+    qtbot.mouseClick(controls.cancel_button, Qt.MouseButton.LeftButton)
+    assert controls.parameter.value() == shown and state.projection.kind == "tsne"
 
 
 def test_cancel_stops_the_map_and_keeps_the_view(qtbot):
