@@ -110,7 +110,7 @@ class LatentScatter(ColouringMixin, AxesMixin, PointerMixin, QWidget):
         self.map_controls.map_failed.connect(self._on_map_failed)
         self.map_controls.parameter_changed.connect(self._on_map_parameter)
         self.map_controls.stage_changed.connect(self._on_map_stage)
-        self._map_hint = ""  # the line under the plot while a map computes, {stage} to fill
+        self._map_hint: tuple[str, str] | None = None  # (map, view shown) while one computes
         self._dim_x = QComboBox()
         self._dim_y = QComboBox()
         self._dim_x.setToolTip("Latent dimension on the horizontal axis")
@@ -179,7 +179,7 @@ class LatentScatter(ColouringMixin, AxesMixin, PointerMixin, QWidget):
         self.histogram = Histogram()
         self.histogram.class_clicked.connect(self._on_bar_clicked)
         self.histogram.band_moved.connect(self._on_value_band)
-        self._colour_range = (0.0, 1.0)  # the values the colour map spans (1st-99th percentile)
+        self._colour_index = np.zeros(0, np.int64)  # each value's colour, before the band
         self._class_counts: tuple[object, np.ndarray] | None = None  # (groups, their counts)
         self._all_points = AllPoints(size=POINT_SIZE)
         self._all_points.point_clicked.connect(self._on_point_clicked)

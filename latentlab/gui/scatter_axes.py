@@ -88,11 +88,8 @@ class AxesMixin:
             return
         self.map_controls.compute(state.points.mu, request)
         shown = VIEW_NAMES.get(state.projection.kind, "current")
-        self._map_hint = (
-            f"Computing the {request.title} map in the background ({{stage}}); the scatter "
-            f"shows the {shown} view until it is ready (Cancel stops it)."
-        )
-        self._hint.setText(self._map_hint.format(stage="starting"))
+        self._map_hint = (request.title, shown)
+        self._show_map_stage("starting")
 
     def _show_dim_combos(self, kind: str) -> None:
         """The two dimension choices only where they choose the axes (Two latent dimensions):
@@ -116,8 +113,15 @@ class AxesMixin:
     @Slot(str)
     def _on_map_stage(self, stage: str) -> None:
         """The line under the plot says what the map is doing (the row has little room)."""
-        if self.map_controls.is_running and self._map_hint:
-            self._hint.setText(self._map_hint.format(stage=stage))
+        if self.map_controls.is_running and self._map_hint is not None:
+            self._show_map_stage(stage)
+
+    def _show_map_stage(self, stage: str) -> None:
+        title, shown = self._map_hint
+        self._hint.setText(
+            f"Computing the {title} map in the background ({stage}); the scatter shows the "
+            f"{shown} view until it is ready (Cancel stops it)."
+        )
 
     @Slot(str)
     def _on_map_failed(self, _why: str) -> None:

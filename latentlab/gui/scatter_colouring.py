@@ -48,14 +48,14 @@ class ColouringMixin:
             values = values_for(choice, points, columns=columns, computed=self.colours.computed())
             self._groups, self._values = self._labels, values
             low, high = value_range(values)
-            self._colour_range = (low, high)
             self._show_colour_bar(True)
             self.colour_bar.setLevels((low, high))
             self.colour_bar.setLabel("right", choice.title)
             # The 1st..99th percentile in the colours, the tails in the end colours; the band
             # on the histogram starts over every value, and dragging its edges greys out what
             # lies outside (a show-only filter), in the values' own units.
-            self._value_index = level_indices(values, low, high, filtered=False)
+            self._colour_index = level_indices(values, low, high)
+            self._value_index = self._colour_index
             self.histogram.show_values(values, low, high)
         self.set_points(state.points_2d(), state.projection.titles, fit=False)
 
@@ -65,9 +65,10 @@ class ColouringMixin:
         values = self._values
         if values is None:
             return
-        index = level_indices(values, *self._colour_range, filtered=False)
+        index = self._colour_index  # the colours themselves stay: only grey is laid over
         outside = 0
         if self.histogram.band_filters():
+            index = index.copy()
             v = np.asarray(values, np.float32)
             left_out = (v < np.float32(low)) | (v > np.float32(high)) | ~np.isfinite(v)
             index[left_out] = len(self._level_palette) - 1

@@ -79,7 +79,7 @@ def test_each_point_has_its_values_colour_right_after_a_recolour_and_its_class_a
         scatter.colours.choose(ColourChoice("latent", dim))
         values = state.points.mu[:, dim]
         low, high = value_range(values)
-        want = scatter._level_palette[level_indices(values, low, high, filtered=False)]
+        want = scatter._level_palette[level_indices(values, low, high)]
         got = np.empty_like(want)
         got[layer.indices] = layer.point_colours()
         assert len(layer.indices) == len(values)
